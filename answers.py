@@ -1,0 +1,261 @@
+"""The template's answers: how they are read, checked, and which files each one switches off.
+
+One module serves three users: cookiecutter loads `AnswersExtension` (see `_extensions` in
+cookiecutter.json) so the templates get the parsed answers; the hooks call `check_or_exit` and
+`prune`; the template's tests import all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from jinja2.ext import Extension
+
+ROOT = Path(__file__).resolve().parent
+CHOICES = {
+    name: value
+    for name, value in json.loads((ROOT / "cookiecutter.json").read_text("utf-8")).items()
+    if isinstance(value, list) and not name.startswith("_")
+}
+PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
+
+# CPython minor versions the pinned dependencies install on, with their end of life.
+PYTHON_END_OF_LIFE = {
+    "3.10": date(2026, 10, 31),
+    "3.11": date(2027, 10, 31),
+    "3.12": date(2028, 10, 31),
+    "3.13": date(2029, 10, 31),
+    "3.14": date(2030, 10, 31),
+    "3.15": date(2031, 10, 31),
+}
+# gcr.io/distroless/python3-debian13 ships Debian trixie's Python and nothing else.
+DISTROLESS_PYTHON = "3.13"
+OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
+
+# Files that belong to one answer's value: removed from the baked project when the answer is
+# anything else. Paths are relative to the project root; a directory goes whole.
+OWNED_PATHS = {
+    ("package_manager", "pip"): ["requirements.txt", "requirements-test.txt"],
+    ("package_manager", "uv"): ["uv.lock"],
+    ("code_style", "black+flake8"): [".flake8"],
+    ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
+    ("deploy_target", "cloud-run"): ["deploy/cloud-run"],
+    ("deploy_target", "ecs"): ["deploy/ecs"],
+    ("deploy_target", "azure-webapp"): ["deploy/azure-webapp"],
+    ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
+}
+# Files that an answer switches off when it takes this value.
+PRUNED_PATHS = {
+    ("deploy_target", "none"): [
+        "deploy",
+        ".github/workflows/deploy.yml",
+        ".github/workflows/manual-deploy.yml",
+        "scripts/smoke_test.py",
+        "tests/unit/test_smoke_test.py",
+    ],
+}
+
+SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+BRANCH = re.compile(r"^(?!/|.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
+RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be used; the message names the variable and what is accepted."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A deploy environment: deployed on a push to `branch`, or promoted after `after`."""
+
+    name: str
+    branch: str | None = None
+    after: str | None = None
+
+    @property
+    def job(self) -> str:
+        return f"deploy-{self.name.lower()}"
+
+
+def split_list(text: str) -> list[str]:
+    """'a, b,c' -> ['a', 'b', 'c']"""
+    return [item.strip() for item in str(text).split(",") if item.strip()]
+
+
+def parse_environments(text: str) -> list[Environment]:
+    """Parse 'staging:develop, production:main' or a chain 'dev:main -> qa -> production'."""
+    environments: list[Environment] = []
+    for group in split_list(text):
+        head, *promotions = [part.strip() for part in group.split("->")]
+        name, sep, branch = (part.strip() for part in head.partition(":"))
+        if not sep or not branch:
+            raise AnswerError(
+                f"environments: {group!r} must start with 'name:branch' (the branch whose pushes deploy it)"
+            )
+        environments.append(Environment(name, branch=branch))
+        for promoted in promotions:
+            if ":" in promoted:
+                raise AnswerError(
+                    f"environments: {promoted!r} follows '->' so it is promoted, not deployed from a branch;"
+                    " write 'name:branch' only at the start of a chain"
+                )
+            environments.append(Environment(promoted, after=environments[-1].name))
+    return environments
+
+
+def check_environments(text: str) -> list[Environment]:
+    environments = parse_environments(text)
+    if not environments:
+        raise AnswerError("environments: give at least one, such as 'production:main'")
+    seen: set[str] = set()
+    for env in environments:
+        if not ENVIRONMENT.match(env.name):
+            raise AnswerError(
+                f"environments: {env.name!r} is not a usable environment name;"
+                " use letters, digits, '-' and '_' (up to 63, starting with a letter or digit)"
+            )
+        if env.name.lower() in seen:
+            raise AnswerError(f"environments: {env.name!r} is named twice (GitHub ignores case)")
+        seen.add(env.name.lower())
+        if env.branch is not None and not BRANCH.match(env.branch):
+            raise AnswerError(f"environments: {env.branch!r} is not a valid branch name")
+    return environments
+
+
+def python_versions(text: str) -> list[str]:
+    return split_list(text)
+
+
+def newest_python(answers: dict) -> str:
+    """The Python of the runtime image: distroless dictates its own."""
+    if answers["container_base"] == "distroless":
+        return DISTROLESS_PYTHON
+    return max(python_versions(answers["python_versions"]), key=lambda v: tuple(map(int, v.split("."))))
+
+
+def check(answers: dict, today: date | None = None) -> list[str]:
+    """Raise AnswerError for the first bad answer; return warnings for usable but doubtful ones."""
+    today = today or date.today()
+    warnings: list[str] = []
+    for name, allowed in CHOICES.items():
+        if answers[name] not in allowed:
+            raise AnswerError(f"{name}: {answers[name]!r} is not one of {', '.join(allowed)}")
+    if not SLUG.match(answers["project_slug"]):
+        raise AnswerError(
+            f"project_slug: {answers['project_slug']!r} must be lowercase letters, digits and single dashes,"
+            " starting with a letter"
+        )
+    if not answers["package_name"].isidentifier() or not answers["package_name"].isascii():
+        raise AnswerError(f"package_name: {answers['package_name']!r} is not a valid Python identifier")
+    if not EMAIL.match(answers["author_email"]):
+        raise AnswerError(f"author_email: {answers['author_email']!r} is not an e-mail address")
+    if not GITHUB_OWNER.match(answers["github_owner"]):
+        raise AnswerError(f"github_owner: {answers['github_owner']!r} is not a GitHub user or organisation name")
+    if not VERSION.match(answers["version"]):
+        raise AnswerError(f"version: {answers['version']!r} is not a PEP 440 version such as 0.1.0")
+
+    versions = python_versions(answers["python_versions"])
+    if not versions:
+        raise AnswerError("python_versions: give at least one, such as 3.13")
+    for version in versions:
+        if version not in PYTHON_END_OF_LIFE:
+            raise AnswerError(
+                f"python_versions: {version!r} is not supported; use {', '.join(PYTHON_END_OF_LIFE)}"
+            )
+        if PYTHON_END_OF_LIFE[version] < today:
+            warnings.append(f"python_versions: {version} reached end of life on {PYTHON_END_OF_LIFE[version]}")
+    if len(set(versions)) != len(versions):
+        raise AnswerError(f"python_versions: {answers['python_versions']!r} names a version twice")
+    if answers["container_base"] == "distroless" and DISTROLESS_PYTHON not in versions:
+        raise AnswerError(
+            f"container_base: 'distroless' runs Python {DISTROLESS_PYTHON} only, so python_versions"
+            f" ({answers['python_versions']!r}) must include {DISTROLESS_PYTHON}; or choose 'slim'"
+        )
+
+    runners = split_list(answers["os_matrix"])
+    if not runners:
+        raise AnswerError(f"os_matrix: give at least one of {', '.join(OS_RUNNERS)}")
+    for runner in runners:
+        if runner not in OS_RUNNERS:
+            raise AnswerError(f"os_matrix: {runner!r} is not one of {', '.join(OS_RUNNERS)}")
+    if len(set(runners)) != len(runners):
+        raise AnswerError(f"os_matrix: {answers['os_matrix']!r} names a runner twice")
+
+    labels = split_list(answers["runner"])
+    if not labels or not all(RUNNER_LABEL.match(label) for label in labels):
+        raise AnswerError(f"runner: {answers['runner']!r} must be runner labels such as ubuntu-latest")
+
+    check_environments(answers["environments"])
+    if answers["deploy_target"] != "none" and answers["container_registry"] == "none":
+        raise AnswerError(
+            f"deploy_target: {answers['deploy_target']!r} deploys an image from a registry,"
+            " so container_registry cannot be 'none'"
+        )
+    return warnings
+
+
+def check_or_exit(answers: dict) -> None:
+    """The pre-generation hook: one line per problem on stderr, exit 1 on a bad answer."""
+    try:
+        warnings = check(answers)
+    except AnswerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def paths_to_prune(answers: dict) -> list[str]:
+    paths = [
+        path
+        for (name, value), owned in OWNED_PATHS.items()
+        if answers[name] != value
+        for path in owned
+    ]
+    paths += [path for (name, value), pruned in PRUNED_PATHS.items() if answers[name] == value for path in pruned]
+    return paths
+
+
+def prune(answers: dict, project: Path) -> None:
+    """The post-generation hook: remove what the answers switched off."""
+    for relative in paths_to_prune(answers):
+        path = project / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def quoted(value: object) -> str:
+    """A double-quoted string that is valid in YAML, TOML and Python alike."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def uses(action: str) -> str:
+    """'actions/checkout' -> 'actions/checkout@<sha> # v7.0.1', from github-actions-pins.json."""
+    owner_repo = "/".join(action.split("/")[:2])
+    pin = PINS[owner_repo]
+    return f"{action}@{pin['sha']} # {pin['version']}"
+
+
+class AnswersExtension(Extension):
+    """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.filters.update(
+            split_list=split_list,
+            environments=check_environments,
+            quoted=quoted,
+        )
+        environment.globals.update(uses=uses, newest_python=newest_python)
