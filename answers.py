@@ -133,14 +133,15 @@ def check_environments(text: str) -> list[Environment]:
 
 
 def python_versions(text: str) -> list[str]:
-    return split_list(text)
+    """The answered versions, oldest first."""
+    return sorted(split_list(text), key=lambda v: tuple(int(part) for part in v.split(".") if part.isdigit()))
 
 
 def newest_python(answers: dict) -> str:
     """The Python of the runtime image: distroless dictates its own."""
     if answers["container_base"] == "distroless":
         return DISTROLESS_PYTHON
-    return max(python_versions(answers["python_versions"]), key=lambda v: tuple(map(int, v.split("."))))
+    return python_versions(answers["python_versions"])[-1]
 
 
 def check(answers: dict, today: date | None = None) -> list[str]:
@@ -255,6 +256,7 @@ class AnswersExtension(Extension):
         super().__init__(environment)
         environment.filters.update(
             split_list=split_list,
+            python_versions=python_versions,
             environments=check_environments,
             quoted=quoted,
         )

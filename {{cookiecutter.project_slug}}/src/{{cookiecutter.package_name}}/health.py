@@ -1,0 +1,60 @@
+"""Liveness, readiness and version endpoints for probes and deploy checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify
+
+blueprint = Blueprint("health", __name__)
+
+
+class Readiness:
+    """Checks that must pass before taking traffic; all fail once shutting down."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, Callable[[], bool]] = {}
+        self.shutting_down = False
+
+    def add_check(self, name: str, check: Callable[[], bool]) -> None:
+        self.checks[name] = check
+
+    def failing(self) -> list[str]:
+        failed = ["shutting_down"] if self.shutting_down else []
+        for name, check in self.checks.items():
+            try:
+                ok = check()
+            except Exception:  # a check that raises is a failed check
+                ok = False
+            if not ok:
+                failed.append(name)
+        return failed
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["readiness"] = Readiness()
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@blueprint.get("/readyz")
+def readyz():
+    failing = current_app.extensions["readiness"].failing()
+    if failing:
+        return jsonify(status="unavailable", failing=failing), 503
+    return jsonify(status="ready")
+
+
+@blueprint.get("/version")
+def version():
+    from . import __version__
+
+    return jsonify(
+        name="{{ cookiecutter.project_slug }}",
+        version=__version__,
+        commit=current_app.config["GIT_COMMIT"],
+    )

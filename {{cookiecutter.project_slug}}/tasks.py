@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Project tasks, the same on Linux, macOS and Windows: `python tasks.py TASK ...`.
+
+CI runs these very tasks, so a green run here means a green run there.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess  # nosec B404 - runs this project's own tools with fixed arguments
+import sys
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+BANDIT = "python -m bandit -c pyproject.toml -r ."
+COVERAGE = f"--cov={PACKAGE} --cov-report=term --cov-report=xml"
+
+# "python" below is the interpreter running this file, so the tools come from its venv.
+TASKS = {
+{%- if cookiecutter.package_manager == "uv" %}
+    "install": ["uv sync --locked --all-groups"],
+{%- else %}
+    "install": [
+        "python -m pip install -r requirements.txt -r requirements-test.txt",
+        "python -m pip install --no-deps -e .",
+    ],
+{%- endif %}
+{%- if cookiecutter.code_style == "ruff" %}
+    "format": ["python -m ruff format .", "python -m ruff check --fix ."],
+    "lint": ["python -m ruff format --check .", "python -m ruff check ."],
+{%- else %}
+    "format": ["python -m black ."],
+    "lint": ["python -m black --check .", "python -m flake8 ."],
+{%- endif %}
+    # A JSON report to keep, SARIF for code scanning, then the findings, failing on any.
+    "bandit": [
+        f"{BANDIT} -q --exit-zero -f json -o bandit-report.json",
+        f"{BANDIT} -q --exit-zero -f sarif -o bandit.sarif",
+        BANDIT,
+    ],
+    "test-unit": [f"python -m pytest tests/unit/ {COVERAGE}"],
+    "test-integration": ["python -m pytest tests/integration/"],
+    "dev": [f"python -m flask --app {PACKAGE}.wsgi run --debug"],
+    "serve": [f"python -m gunicorn -c gunicorn.conf.py {PACKAGE}.wsgi:app"],
+}
+TASKS["test"] = TASKS["test-unit"] + TASKS["test-integration"]
+TASKS["check"] = TASKS["lint"] + TASKS["bandit"] + TASKS["test"]
+
+
+def run(task: str) -> int:
+    env = {**os.environ, "APP_ENV": "development"} if task == "dev" else None
+    for command in TASKS[task]:
+        print("$", command, flush=True)
+        program, *args = shlex.split(command)
+        argv = [sys.executable if program == "python" else program, *args]
+        if returncode := subprocess.call(argv, env=env):  # nosec B603 - fixed commands
+            return returncode
+    return 0
+
+
+def main(tasks: list[str]) -> int:
+    if not tasks or any(task not in TASKS for task in tasks):
+        print("usage: python tasks.py TASK [TASK ...]", file=sys.stderr)
+        print("tasks:", ", ".join(TASKS), file=sys.stderr)
+        return 2
+    for task in tasks:
+        if returncode := run(task):
+            return returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
