@@ -44,29 +44,17 @@ OWNED_PATHS = {
     ("package_manager", "pip"): ["requirements.txt", "requirements-test.txt"],
     ("package_manager", "uv"): ["uv.lock"],
     ("code_style", "black+flake8"): [".flake8"],
-    ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
-    ("deploy_target", "cloud-run"): ["deploy/cloud-run"],
-    ("deploy_target", "ecs"): ["deploy/ecs"],
-    ("deploy_target", "azure-webapp"): ["deploy/azure-webapp"],
-    ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
 }
 # Files that an answer switches off when it takes this value.
-PRUNED_PATHS = {
-    ("deploy_target", "none"): [
-        "deploy",
-        ".github/workflows/deploy.yml",
-        ".github/workflows/manual-deploy.yml",
-        "scripts/smoke_test.py",
-        "tests/unit/test_smoke_test.py",
-    ],
-}
+PRUNED_PATHS: dict[tuple[str, str], list[str]] = {}
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-BRANCH = re.compile(r"^(?!/|.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
+# A git branch name that is also safe in YAML and shell: no leading '-' or '/', no '..'.
+BRANCH = re.compile(r"^(?![-/.])(?!.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

@@ -1,4 +1,4 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}"""
+"""The {{ cookiecutter.project_slug }} service: `create_app` builds the Flask application."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Everything needed to work on the template, from a fresh machine:
+#   bash dev.sh bake     bake the defaults into build/flask-service
+#   bash dev.sh test     install what the tests need, then run them (extra args go to pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+setup_venv() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+}
+
+# Debian packages for the container and load tests; skipped where they are all present.
+DEBIAN_PACKAGES=(wrk)
+setup_system() {
+  local missing=()
+  for package in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+command="${1:-}"
+shift || true
+case "$command" in
+  bake)
+    setup_venv
+    .venv/bin/cookiecutter --no-input --overwrite-if-exists . -o build "$@"
+    ;;
+  test)
+    setup_venv
+    setup_system
+    .venv/bin/python -m pytest -n auto "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh bake|test [args]" >&2
+    exit 2
+    ;;
+esac

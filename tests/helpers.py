@@ -1,0 +1,151 @@
+"""Helpers for the template's tests: bake a project, then look at it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import answers  # noqa: E402  (the template's own module, at the repository root)
+
+COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
+DEFAULTS = {
+    name: value[0] if isinstance(value, list) else value
+    for name, value in COOKIECUTTER_JSON.items()
+    if not name.startswith("_")
+}
+CHOICES = answers.CHOICES
+# The defaults as the hooks see them (derived names rendered), with the answers that constrain
+# others at their most permissive: no deploy needs no registry.
+RENDERED_DEFAULTS = {
+    **DEFAULTS,
+    "project_slug": "flask-service",
+    "package_name": "flask_service",
+}
+PERMISSIVE = {**RENDERED_DEFAULTS, "deploy_target": "none"}
+TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "{#")
+
+
+@dataclass
+class Baked:
+    """A baked project and the full set of answers that made it."""
+
+    path: Path
+    context: dict
+
+    def __getitem__(self, relative: str) -> Path:
+        return self.path / relative
+
+    def exists(self, relative: str) -> bool:
+        return (self.path / relative).exists()
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and ".venv" not in p.parts)
+
+    def text(self, relative: str) -> str:
+        return (self.path / relative).read_text("utf-8")
+
+    def yaml(self, relative: str):
+        return yaml.safe_load(self.text(relative))
+
+    def toml(self, relative: str) -> dict:
+        return tomllib.loads(self.text(relative))
+
+    def relative_files(self) -> set[str]:
+        return {p.relative_to(self.path).as_posix() for p in self.files()}
+
+
+def bake(cookies, **overrides) -> Baked:
+    """Bake with the defaults plus `overrides`; fail the test with cookiecutter's error if it fails."""
+    result = cookies.bake(extra_context=overrides)
+    assert result.exit_code == 0, f"bake failed for {overrides}: {result.exception}"
+    return Baked(Path(result.project_path), result.context)
+
+
+def valid(row: dict[str, str]) -> bool:
+    """Whether answers.check accepts `row`, the other answers taking their most permissive value."""
+    try:
+        answers.check({**PERMISSIVE, **row})
+    except answers.AnswerError:
+        return False
+    return True
+
+
+def pairwise(parameters: dict[str, list[str]], allowed=valid) -> list[dict[str, str]]:
+    """Few combinations that together hold every allowed pair of values of every two parameters.
+
+    Greedy and deterministic (stable test ids): each row starts from a pair not yet covered and
+    fills the other parameters with the allowed values that cover the most new pairs.
+    """
+    names = list(parameters)
+
+    def pairs(row: dict[str, str]) -> set:
+        return {
+            ((a, row[a]), (b, row[b]))
+            for a, b in itertools.combinations(names, 2)
+            if a in row and b in row
+        }
+
+    uncovered = {
+        ((a, va), (b, vb))
+        for a, b in itertools.combinations(names, 2)
+        for va in parameters[a]
+        for vb in parameters[b]
+        if allowed({a: va, b: vb})
+    }
+    rows = []
+    while uncovered:
+        (a, va), (b, vb) = min(uncovered)
+        row = {a: va, b: vb}
+        for name in names:
+            if name not in row:
+                candidates = [v for v in parameters[name] if allowed({**row, name: v})]
+                row[name] = max(
+                    candidates, key=lambda value: len(pairs({**row, name: value}) & uncovered)
+                )
+        row = {name: row[name] for name in names}
+        uncovered -= pairs(row)
+        rows.append(row)
+    return rows
+
+
+def combination_id(row: dict[str, str]) -> str:
+    return "-".join(value.replace("+", "_") for value in row.values())
+
+
+def find_python(versions: list[str]) -> str:
+    """An interpreter on this machine for one of `versions`, newest first; fails if there is none.
+
+    The generated project's requires-python follows its answers, so the interpreter must match one.
+    """
+    for version in sorted(versions, key=lambda v: tuple(map(int, v.split("."))), reverse=True):
+        candidates = [shutil.which(f"python{version}")]
+        candidates += sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+        for candidate in filter(None, candidates):
+            probe = subprocess.run([candidate, "--version"], capture_output=True, text=True)
+            if probe.returncode == 0:
+                return str(candidate)
+    raise AssertionError(f"no Python {' or '.join(versions)} on this machine; install one to run this test")
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run a command; on failure, fail the test with its output."""
+    result = subprocess.run(
+        command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, command))} exited {result.returncode} in {cwd}\n"
+        f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+    )
+    return result
