@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess  # nosec B404 - runs this project's own tools with fixed arguments
 import sys
 
 PACKAGE = "{{ cookiecutter.package_name }}"
+{%- if cookiecutter.package_manager == "pip" %}
+OLDEST = "{{ cookiecutter.python_versions | python_versions | first }}"  # in the test matrix
+# One resolution for every platform and every Python from the oldest on, with hashes.
+COMPILE = f"uv pip compile --universal --generate-hashes --python-version {OLDEST}"
+GROUPS = "--group pyproject.toml:test --group pyproject.toml:lint"
+{%- if cookiecutter.dependency_audit != "none" %}
+GROUPS += " --group pyproject.toml:audit"
+{%- endif %}
+{%- endif %}
 BANDIT = "python -m bandit -c pyproject.toml -r ."
 COVERAGE = f"--cov={PACKAGE} --cov-report=term --cov-report=xml"
 
@@ -19,10 +29,16 @@ COVERAGE = f"--cov={PACKAGE} --cov-report=term --cov-report=xml"
 TASKS = {
 {%- if cookiecutter.package_manager == "uv" %}
     "install": ["uv sync --locked --all-groups"],
+    "lock": ["uv lock --upgrade"],
 {%- else %}
     "install": [
         "python -m pip install -r requirements.txt -r requirements-test.txt",
         "python -m pip install --no-deps -e .",
+    ],
+    # Re-pin everything at the newest versions (needs uv: `pipx install uv`).
+    "lock": [
+        f"{COMPILE} pyproject.toml -o requirements.txt",
+        f"{COMPILE} {GROUPS} -c requirements.txt -o requirements-test.txt",
     ],
 {%- endif %}
 {%- if cookiecutter.code_style == "ruff" %}
@@ -52,7 +68,12 @@ def run(task: str) -> int:
     for command in TASKS[task]:
         print("$", command, flush=True)
         program, *args = shlex.split(command)
-        argv = [sys.executable if program == "python" else program, *args]
+        if program == "python":
+            program = sys.executable
+        elif not shutil.which(program):
+            print(f"{program} is not installed or not on PATH", file=sys.stderr)
+            return 127
+        argv = [program, *args]
         if returncode := subprocess.call(argv, env=env):  # nosec B603 - fixed commands
             return returncode
     return 0

@@ -68,7 +68,7 @@ def base_url():
         "2",
         "{{ cookiecutter.package_name }}.wsgi:app",
     ]
-    server = subprocess.Popen(command, cwd=PROJECT, env=env)  # noqa: S603
+    server = subprocess.Popen(command, cwd=PROJECT, env=env)
     try:
         wait_until_up(url)
         yield url

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Re-pin the generated project's dependencies for every combination of answers.
+
+Which packages a project needs depends on its answers (code_style, dependency_audit, metrics,
+error_tracking), so this bakes each combination, runs the baked project's own `python tasks.py lock`
+(uv pip compile for pip, uv lock for uv), and folds the results into one template per lock file:
+each package block is wrapped in the condition on the answers under which uv produced it.
+
+    .venv/bin/python scripts/lock_dependencies.py      # needs network access to PyPI
+
+Locks are made for the oldest Python the template accepts, so they install on every version a
+project may answer; the project's own `python tasks.py lock` narrows that to its answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from answers import CHOICES, PYTHON_END_OF_LIFE  # noqa: E402
+
+PROJECT = ROOT / "{{cookiecutter.project_slug}}"
+# The answers that change which packages are installed.
+LOCK_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
+LOCK_FILES = {"pip": ("requirements.txt", "requirements-test.txt"), "uv": ("uv.lock",)}
+OLDEST_PYTHON = min(PYTHON_END_OF_LIFE, key=lambda v: tuple(map(int, v.split("."))))
+PROBE = "lock-probe"  # a project name that appears nowhere else in a lock file
+HEADER = "{#- Made by scripts/lock_dependencies.py for every combination of answers: do not edit. -#}\n"
+
+Combo = tuple[str, ...]
+
+
+def lock_one(package_manager: str, combo: Combo) -> dict[str, str]:
+    """Bake one combination, run its own lock task, return {file name: text}."""
+    answers = dict(zip(LOCK_ANSWERS, combo))
+    with tempfile.TemporaryDirectory() as out:
+        project = Path(
+            cookiecutter(
+                str(ROOT),
+                no_input=True,
+                output_dir=out,
+                extra_context={
+                    **answers,
+                    "project_name": PROBE,
+                    "package_manager": package_manager,
+                    "python_versions": f"{OLDEST_PYTHON}, 3.13",
+                    "container_registry": "ghcr.io",
+                },
+            )
+        )
+        for name in LOCK_FILES[package_manager]:
+            (project / name).unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "UV_PYTHON_DOWNLOADS": "never",
+            # Ask PyPI afresh: a stale cached index in one combination would pin older versions.
+            "UV_REFRESH": "1",
+        }
+        subprocess.run(
+            [sys.executable, "tasks.py", "lock"], cwd=project, env=env, check=True, capture_output=True
+        )
+        return {name: (project / name).read_text("utf-8") for name in LOCK_FILES[package_manager]}
+
+
+def requirement_blocks(text: str) -> list[tuple[str, str]]:
+    """Split a requirements file into (key, text) blocks: the header, then one per requirement."""
+    header, blocks = "", []
+    for line in text.splitlines(keepends=True):
+        if not blocks and line.startswith("#"):
+            header += line
+        elif line.startswith((" ", "#")):  # its hashes and "# via" lines
+            blocks[-1][1] += line
+        else:
+            blocks.append([line.split(" ")[0].lower(), line])
+    return [("#header", header)] + [(key, body) for key, body in blocks]
+
+
+def lock_blocks(text: str) -> list[tuple[str, str]]:
+    """Split uv.lock into (key, text) blocks: the header, then one per [[package]]."""
+    header, *packages = text.split("\n[[package]]\n")
+    blocks = [("#header", header + "\n")]
+    for package in packages:
+        name, version = re.match(r'name = "(.*)"\nversion = "(.*)"', package).groups()
+        blocks.append((f"{name}=={version}", "[[package]]\n" + package.rstrip("\n") + "\n\n"))
+    # The last block ends the file with a single newline, as uv writes it.
+    blocks[-1] = (blocks[-1][0], blocks[-1][1].rstrip("\n") + "\n")
+    return blocks
+
+
+def merged_order(sequences: list[list[str]]) -> list[str]:
+    """All keys, each after the keys that precede it in any sequence (they agree on order)."""
+    order: list[str] = []
+    for sequence in sequences:
+        previous = -1
+        for key in sequence:
+            if key in order:
+                previous = order.index(key)
+            else:
+                previous += 1
+                order.insert(previous, key)
+    return order
+
+
+def condition(combos: set[Combo], universe: list[Combo]) -> str | None:
+    """The Jinja condition that holds for exactly `combos`, over the answers it depends on."""
+    if set(universe) <= combos:
+        return None
+    relevant = [
+        i
+        for i, name in enumerate(LOCK_ANSWERS)
+        if any(
+            (combo[:i] + (value,) + combo[i + 1 :]) not in combos
+            for combo in combos
+            for value in CHOICES[name]
+        )
+    ]
+    cases = sorted({tuple(combo[i] for i in relevant) for combo in combos})
+    names = [f"cookiecutter.{LOCK_ANSWERS[i]}" for i in relevant]
+    if len(relevant) == 1:
+        values = [case[0] for case in cases]
+        if len(values) == 1:
+            return f'{names[0]} == "{values[0]}"'
+        return f"{names[0]} in {values!r}".replace("'", '"')
+    tuples = ", ".join("(" + ", ".join(f'"{v}"' for v in case) + ")" for case in cases)
+    return f"({', '.join(names)}) in [{tuples}]"
+
+
+def templated(name: str, text: str) -> str:
+    """Put the answers back where the probe project's own values stand."""
+    text = text.replace(PROBE, "{{ cookiecutter.project_slug }}")
+    oldest = "{{ cookiecutter.python_versions | python_versions | first }}"
+    if name == "uv.lock":
+        text = text.replace(f'requires-python = ">={OLDEST_PYTHON}"', f'requires-python = ">={oldest}"')
+        text = re.sub(
+            r'(name = "\{\{ cookiecutter.project_slug \}\}"\n)version = ".*"',
+            r'\1version = "{{ cookiecutter.version }}"',
+            text,
+        )
+    else:
+        text = text.replace(f"--python-version {OLDEST_PYTHON}", f"--python-version {oldest}")
+    return text
+
+
+def fold(name: str, variants: dict[Combo, str]) -> str:
+    """One template for all variants of a lock file."""
+    split = lock_blocks if name == "uv.lock" else requirement_blocks
+    blocks = {combo: split(text) for combo, text in variants.items()}
+    universe = list(variants)
+    out = [HEADER]
+    for key in merged_order([[k for k, _ in b] for b in blocks.values()]):
+        texts: dict[str, set[Combo]] = {}
+        for combo, pairs in blocks.items():
+            for k, text in pairs:
+                if k == key:
+                    texts.setdefault(text, set()).add(combo)
+        for text, combos in texts.items():
+            when = condition(combos, universe)
+            body = templated(name, text)
+            out.append(body if when is None else f"{{% if {when} %}}{body}{{% endif %}}")
+    return "".join(out)
+
+
+def main() -> None:
+    combos = list(itertools.product(*(CHOICES[name] for name in LOCK_ANSWERS)))
+    for package_manager, names in LOCK_FILES.items():
+        # Processes, not threads: cookiecutter changes the working directory while it bakes.
+        with ProcessPoolExecutor(max_workers=4) as pool:
+            results = dict(zip(combos, pool.map(partial(lock_one, package_manager), combos)))
+        for name in names:
+            (PROJECT / name).write_text(fold(name, {c: r[name] for c, r in results.items()}), "utf-8")
+            print(f"{name}: {len(combos)} combinations folded")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The generated project's own checks, run as its owner would: install, lint, bandit, tests."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+from helpers import answers, bake, find_python, run
+
+COMBINATIONS = [
+    pytest.param({}, id="defaults-pip-black_flake8"),
+    pytest.param({"package_manager": "uv", "code_style": "ruff"}, id="uv-ruff"),
+    pytest.param(
+        {"package_manager": "pip", "code_style": "ruff", "dependency_audit": "safety"},
+        id="pip-ruff-safety",
+    ),
+    pytest.param(
+        {"package_manager": "uv", "code_style": "black+flake8", "dependency_audit": "none"},
+        id="uv-black_flake8-no-audit",
+    ),
+]
+
+
+def project_python(project) -> str:
+    """Install the project as its README says; return the interpreter of its environment."""
+    python = find_python(answers.python_versions(project.context["python_versions"]))
+    if project.context["package_manager"] == "uv":
+        # uv makes .venv itself, from the interpreter we name.
+        run([python, "tasks.py", "install"], project.path, env={"UV_PYTHON": python, "UV_PYTHON_DOWNLOADS": "never"})
+    else:
+        run([python, "-m", "venv", ".venv"], project.path)
+    venv_python = project.path / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if project.context["package_manager"] == "pip":
+        run([str(venv_python), "tasks.py", "install"], project.path)
+    return str(venv_python)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides", COMBINATIONS)
+def test_project_passes_its_own_checks(cookies, overrides):
+    project = bake(cookies, **overrides)
+    python = project_python(project)
+    run([python, "tasks.py", "lint", "bandit", "test"], project.path)
+
+    coverage = float(ET.parse(project["coverage.xml"]).getroot().get("line-rate"))
+    assert coverage > 0.95, f"the generated project's own coverage is {coverage:.1%}"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"code_style": style, "dependency_audit": audit}, id=f"{style}-{audit}")
+        for style in answers.CHOICES["code_style"]
+        for audit in answers.CHOICES["dependency_audit"]
+    ],
+)
+def test_uv_lock_matches_pyproject(cookies, overrides):
+    """uv itself agrees that the rendered uv.lock is up to date, for an unusual name, version and
+    oldest Python (uv.lock is folded from locks made for the template's oldest Python)."""
+    project = bake(
+        cookies,
+        package_manager="uv",
+        project_name="Zed Svc",
+        version="2.0.1",
+        python_versions="3.13, 3.14",
+        **overrides,
+    )
+    python = find_python(["3.13", "3.12", "3.11"])
+    run(["uv", "lock", "--check", "--offline", "--python", python], project.path, env={"UV_PYTHON_DOWNLOADS": "never"})
