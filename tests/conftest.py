@@ -1,6 +1,16 @@
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from helpers import ROOT
+
+# The tools the tests run (uv, actionlint, shellcheck, zizmor, hadolint...) are installed beside
+# this interpreter, in .venv/bin, which need not be on PATH.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+# Never download a Python: the tests use the interpreters this machine has.
+os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 
 
 @pytest.fixture(autouse=True)

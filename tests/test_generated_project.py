@@ -1,10 +1,11 @@
 """The generated project's own checks, run as its owner would: install, lint, bandit, tests."""
 
 import os
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import answers, bake, find_python, run
+from helpers import answers, bake, combination_id, find_python, pairwise, run
 
 COMBINATIONS = [
     pytest.param({}, id="defaults-pip-black_flake8"),
@@ -25,7 +26,7 @@ def project_python(project) -> str:
     python = find_python(answers.python_versions(project.context["python_versions"]))
     if project.context["package_manager"] == "uv":
         # uv makes .venv itself, from the interpreter we name.
-        run([python, "tasks.py", "install"], project.path, env={"UV_PYTHON": python, "UV_PYTHON_DOWNLOADS": "never"})
+        run([python, "tasks.py", "install"], project.path, env={"UV_PYTHON": python})
     else:
         run([python, "-m", "venv", ".venv"], project.path)
     venv_python = project.path / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -65,4 +66,24 @@ def test_uv_lock_matches_pyproject(cookies, overrides):
         **overrides,
     )
     python = find_python(["3.13", "3.12", "3.11"])
-    run(["uv", "lock", "--check", "--offline", "--python", python], project.path, env={"UV_PYTHON_DOWNLOADS": "never"})
+    run(["uv", "lock", "--check", "--offline", "--python", python], project.path)
+
+
+LOCKED_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param(row, id=combination_id(row))
+        for row in pairwise({name: answers.CHOICES[name] for name in LOCKED_ANSWERS})
+    ],
+)
+def test_pip_requirements_are_complete_and_hashed(cookies, overrides, tmp_path):
+    """pip in hash-checking mode refuses a requirements set that misses any dependency's pin."""
+    project = bake(cookies, package_manager="pip", **overrides)
+    run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--require-hashes", "-r", "requirements.txt", "-r", "requirements-test.txt"],
+        project.path,
+    )
