@@ -18,11 +18,11 @@ from pathlib import Path
 from jinja2.ext import Extension
 
 ROOT = Path(__file__).resolve().parent
-CHOICES = {
-    name: value
-    for name, value in json.loads((ROOT / "cookiecutter.json").read_text("utf-8")).items()
-    if isinstance(value, list) and not name.startswith("_")
-}
+COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
+ANSWER_NAMES = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
+CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(COOKIECUTTER_JSON[name], list)}
+# A choice's default is its first value.
+DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
 
 # CPython minor versions the pinned dependencies install on, with their end of life.

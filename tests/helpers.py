@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import subprocess
@@ -19,12 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 import answers  # noqa: E402  (the template's own module, at the repository root)
 
-COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
-DEFAULTS = {
-    name: value[0] if isinstance(value, list) else value
-    for name, value in COOKIECUTTER_JSON.items()
-    if not name.startswith("_")
-}
+COOKIECUTTER_JSON = answers.COOKIECUTTER_JSON
+DEFAULTS = answers.DEFAULT_ANSWERS
 CHOICES = answers.CHOICES
 # The defaults as the hooks see them (derived names rendered), with the answers that constrain
 # others at their most permissive: no deploy needs no registry.
