@@ -1,8 +1,9 @@
-"""The template's answers: how they are read, checked, and which files each one switches off.
+"""The template's answers: how they are read and checked, which files each one switches off,
+and the pinned dependencies each combination gets.
 
-One module serves three users: cookiecutter loads `AnswersExtension` (see `_extensions` in
-cookiecutter.json) so the templates get the parsed answers; the hooks call `check_or_exit` and
-`prune`; the template's tests import all of it.
+The hooks call `check_or_exit`, `write_locks` and `prune`; jinja_extension.py hands the parsing to
+the templates; the template's tests import all of it. No Jinja here: the hooks import this module
+at every bake, and stay fast.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jinja2.ext import Extension
-
 ROOT = Path(__file__).resolve().parent
 COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
 ANSWER_NAMES = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
 CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(COOKIECUTTER_JSON[name], list)}
 # A choice's default is its first value.
 DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
+LOCKS = ROOT / "locks.json"
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
 
 # CPython minor versions the pinned dependencies install on, with their end of life.
@@ -41,8 +41,6 @@ OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
 # Files that belong to one answer's value: removed from the baked project when the answer is
 # anything else. Paths are relative to the project root; a directory goes whole.
 OWNED_PATHS = {
-    ("package_manager", "pip"): ["requirements.txt", "requirements-test.txt"],
-    ("package_manager", "uv"): ["uv.lock"],
     ("code_style", "black+flake8"): [".flake8"],
 }
 # Files that an answer switches off when it takes this value.
@@ -225,6 +223,34 @@ def prune(answers: dict, project: Path) -> None:
             path.unlink()
 
 
+def lock_files(answers: dict) -> dict[str, str]:
+    """The lock files of the answered package manager, from locks.json (see scripts/lock_dependencies.py)."""
+    placeholders = {
+        "<<project_slug>>": answers["project_slug"],
+        "<<version>>": answers["version"],
+        "<<oldest_python>>": python_versions(answers["python_versions"])[0],
+    }
+    files = {}
+    for name, blocks in json.loads(LOCKS.read_text("utf-8"))[answers["package_manager"]].items():
+        text = "".join(block["text"] for block in blocks if holds(block.get("when"), answers))
+        for placeholder, value in placeholders.items():
+            text = text.replace(placeholder, value)
+        files[name] = text
+    return files
+
+
+def holds(when: dict | None, answers: dict) -> bool:
+    return when is None or [answers[name] for name in when["answers"]] in when["cases"]
+
+
+def write_locks(answers: dict, project: Path) -> None:
+    """The post-generation hook: write the pinned dependencies for these answers."""
+    if not LOCKS.exists():  # only while scripts/lock_dependencies.py makes it for the first time
+        return
+    for name, text in lock_files(answers).items():
+        (project / name).write_text(text, "utf-8")
+
+
 def quoted(value: object) -> str:
     """A double-quoted string that is valid in YAML, TOML and Python alike."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -235,17 +261,3 @@ def uses(action: str) -> str:
     owner_repo = "/".join(action.split("/")[:2])
     pin = PINS[owner_repo]
     return f"{action}@{pin['sha']} # {pin['version']}"
-
-
-class AnswersExtension(Extension):
-    """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
-
-    def __init__(self, environment):
-        super().__init__(environment)
-        environment.filters.update(
-            split_list=split_list,
-            python_versions=python_versions,
-            environments=check_environments,
-            quoted=quoted,
-        )
-        environment.globals.update(uses=uses, newest_python=newest_python)

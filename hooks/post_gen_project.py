@@ -1,4 +1,4 @@
-"""Remove the files that the answers switched off (the list lives in answers.py)."""
+"""Write the pinned dependencies and remove the files that the answers switched off."""
 
 import json
 import sys
@@ -7,6 +7,7 @@ from pathlib import Path
 ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
 sys.path.insert(0, ANSWERS["_repo_dir"])
 
-from answers import prune  # noqa: E402
+from answers import prune, write_locks  # noqa: E402
 
+write_locks(ANSWERS, Path.cwd())
 prune(ANSWERS, Path.cwd())

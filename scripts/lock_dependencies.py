@@ -3,8 +3,9 @@
 
 Which packages a project needs depends on its answers (code_style, dependency_audit, metrics,
 error_tracking), so this bakes each combination, runs the baked project's own `python tasks.py lock`
-(uv pip compile for pip, uv lock for uv), and folds the results into one template per lock file:
-each package block is wrapped in the condition on the answers under which uv produced it.
+(uv pip compile for pip, uv lock for uv), and folds the results into locks.json: each package
+block with the answers under which uv produced it. The post-generation hook writes a project's
+lock files from there (answers.write_locks); as data, not Jinja, they cost a bake almost nothing.
 
     .venv/bin/python scripts/lock_dependencies.py      # needs network access to PyPI
 
@@ -15,6 +16,7 @@ project may answer; the project's own `python tasks.py lock` narrows that to its
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -29,15 +31,13 @@ from cookiecutter.main import cookiecutter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from answers import CHOICES, PYTHON_END_OF_LIFE  # noqa: E402
+from answers import CHOICES, LOCKS, PYTHON_END_OF_LIFE  # noqa: E402
 
-PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 # The answers that change which packages are installed.
 LOCK_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
 LOCK_FILES = {"pip": ("requirements.txt", "requirements-test.txt"), "uv": ("uv.lock",)}
 OLDEST_PYTHON = min(PYTHON_END_OF_LIFE, key=lambda v: tuple(map(int, v.split("."))))
 PROBE = "lock-probe"  # a project name that appears nowhere else in a lock file
-HEADER = "{#- Made by scripts/lock_dependencies.py for every combination of answers: do not edit. -#}\n"
 
 Combo = tuple[str, ...]
 
@@ -114,8 +114,8 @@ def merged_order(sequences: list[list[str]]) -> list[str]:
     return order
 
 
-def condition(combos: set[Combo], universe: list[Combo]) -> str | None:
-    """The Jinja condition that holds for exactly `combos`, over the answers it depends on."""
+def condition(combos: set[Combo], universe: list[Combo]) -> dict | None:
+    """The answers that decide whether a block is in, and their values when it is; None: always."""
     if set(universe) <= combos:
         return None
     relevant = [
@@ -127,39 +127,29 @@ def condition(combos: set[Combo], universe: list[Combo]) -> str | None:
             for value in CHOICES[name]
         )
     ]
-    cases = sorted({tuple(combo[i] for i in relevant) for combo in combos})
-    names = [f"cookiecutter.{LOCK_ANSWERS[i]}" for i in relevant]
-    if len(relevant) == 1:
-        values = [case[0] for case in cases]
-        if len(values) == 1:
-            return f'{names[0]} == "{values[0]}"'
-        return f"{names[0]} in {values!r}".replace("'", '"')
-    tuples = ", ".join("(" + ", ".join(f'"{v}"' for v in case) + ")" for case in cases)
-    return f"({', '.join(names)}) in [{tuples}]"
+    return {
+        "answers": [LOCK_ANSWERS[i] for i in relevant],
+        "cases": sorted({tuple(combo[i] for i in relevant) for combo in combos}),
+    }
 
 
-def templated(name: str, text: str) -> str:
-    """Put the answers back where the probe project's own values stand."""
-    text = text.replace(PROBE, "{{ cookiecutter.project_slug }}")
-    oldest = "{{ cookiecutter.python_versions | python_versions | first }}"
+def with_placeholders(name: str, text: str) -> str:
+    """Put placeholders where the probe project's own values stand (answers.write_locks fills them)."""
+    text = text.replace(PROBE, "<<project_slug>>")
     if name == "uv.lock":
-        text = text.replace(f'requires-python = ">={OLDEST_PYTHON}"', f'requires-python = ">={oldest}"')
-        text = re.sub(
-            r'(name = "\{\{ cookiecutter.project_slug \}\}"\n)version = ".*"',
-            r'\1version = "{{ cookiecutter.version }}"',
-            text,
-        )
+        text = text.replace(f'requires-python = ">={OLDEST_PYTHON}"', 'requires-python = ">=<<oldest_python>>"')
+        text = re.sub(r'(name = "<<project_slug>>"\n)version = ".*"', r'\1version = "<<version>>"', text)
     else:
-        text = text.replace(f"--python-version {OLDEST_PYTHON}", f"--python-version {oldest}")
+        text = text.replace(f"--python-version {OLDEST_PYTHON}", "--python-version <<oldest_python>>")
     return text
 
 
-def fold(name: str, variants: dict[Combo, str]) -> str:
-    """One template for all variants of a lock file."""
+def fold(name: str, variants: dict[Combo, str]) -> list[dict]:
+    """All variants of a lock file as one list of blocks, each with the answers it needs."""
     split = lock_blocks if name == "uv.lock" else requirement_blocks
     blocks = {combo: split(text) for combo, text in variants.items()}
     universe = list(variants)
-    out = [HEADER]
+    folded = []
     for key in merged_order([[k for k, _ in b] for b in blocks.values()]):
         texts: dict[str, set[Combo]] = {}
         for combo, pairs in blocks.items():
@@ -167,21 +157,25 @@ def fold(name: str, variants: dict[Combo, str]) -> str:
                 if k == key:
                     texts.setdefault(text, set()).add(combo)
         for text, combos in texts.items():
-            when = condition(combos, universe)
-            body = templated(name, text)
-            out.append(body if when is None else f"{{% if {when} %}}{body}{{% endif %}}")
-    return "".join(out)
+            block = {"text": with_placeholders(name, text)}
+            if when := condition(combos, universe):
+                block["when"] = when
+            folded.append(block)
+    return folded
 
 
 def main() -> None:
     combos = list(itertools.product(*(CHOICES[name] for name in LOCK_ANSWERS)))
+    locks = {}
     for package_manager, names in LOCK_FILES.items():
         # Processes, not threads: cookiecutter changes the working directory while it bakes.
         with ProcessPoolExecutor(max_workers=4) as pool:
             results = dict(zip(combos, pool.map(partial(lock_one, package_manager), combos)))
-        for name in names:
-            (PROJECT / name).write_text(fold(name, {c: r[name] for c, r in results.items()}), "utf-8")
-            print(f"{name}: {len(combos)} combinations folded")
+        locks[package_manager] = {
+            name: fold(name, {combo: result[name] for combo, result in results.items()}) for name in names
+        }
+    LOCKS.write_text(json.dumps(locks, indent=1) + "\n", "utf-8")
+    print(f"{LOCKS.name}: {len(combos)} combinations of {', '.join(LOCK_ANSWERS)} folded")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ def assert_pruned_as_answered(project):
         if context[name] == value:
             for relative in paths:
                 assert project.exists(relative), f"{relative} is missing for {name}={value}"
+    for name, text in answers.lock_files(context).items():
+        assert project.text(name) == text and "<<" not in text, f"{name} is not the pinned lock"
 
 
 def test_defaults(cookies):
