@@ -45,6 +45,10 @@ OWNED_PATHS = {
 }
 # Files that an answer switches off when it takes this value.
 PRUNED_PATHS: dict[tuple[str, str], list[str]] = {}
+# Files kept only while a condition on the answers holds.
+KEPT_WHEN = {
+    ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
+}
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,6 +58,13 @@ ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 # A git branch name that is also safe in YAML and shell: no leading '-' or '/', no '..'.
 BRANCH = re.compile(r"^(?![-/.])(?!.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The runner labels GitHub hosts (and actionlint knows); any other label names a runner of your own.
+GITHUB_HOSTED = re.compile(
+    r"ubuntu-(latest(-\d+-cores)?|slim|\d\d\.04(-arm)?)"
+    r"|windows-(latest(-\d+-cores)?|\d{4}(-vs\d{4})?|11(-vs\d{4})?-arm)"
+    r"|macos-(latest|\d\d)(-intel|-large|-xlarge)?"
+    r"|xcode-\d+(-xlarge)?"
+)
 
 
 class AnswerError(ValueError):
@@ -210,6 +221,7 @@ def paths_to_prune(answers: dict) -> list[str]:
         for path in owned
     ]
     paths += [path for (name, value), pruned in PRUNED_PATHS.items() if answers[name] == value for path in pruned]
+    paths += [path for path, keep in KEPT_WHEN.items() if not keep(answers)]
     return paths
 
 
@@ -249,6 +261,49 @@ def write_locks(answers: dict, project: Path) -> None:
         return
     for name, text in lock_files(answers).items():
         (project / name).write_text(text, "utf-8")
+
+
+def self_hosted_labels(answers: dict) -> list[str]:
+    """The `runner` labels GitHub does not host: actionlint must be told they exist."""
+    return [label for label in split_list(answers["runner"]) if not GITHUB_HOSTED.fullmatch(label)]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job of the generated ci.yml: what it does, the jobs it waits for, and when it runs."""
+
+    id: str
+    does: str
+    needs: tuple[str, ...] = ()
+    when: str = ""
+
+
+def pipeline(answers: dict) -> dict[str, Job]:
+    """The jobs of ci.yml by id, in order. The workflow takes its job list and `needs` from here and
+    the README draws its diagram from here, so the diagram is the pipeline as generated.
+
+    Checks, tests and the image build start together; only the push waits, for all of them.
+    """
+    lint = "ruff format --check, ruff check" if answers["code_style"] == "ruff" else "black --check, flake8"
+    audit = {"pip-audit": "pip-audit --strict", "safety": "safety scan"}.get(answers["dependency_audit"])
+    versions = ", ".join(python_versions(answers["python_versions"]))
+    systems = ", ".join(split_list(answers["os_matrix"]))
+    jobs = [
+        Job("lint", lint),
+        Job("bandit", "security lint, SARIF to code scanning"),
+        *([Job("audit", audit)] if audit else []),
+        Job("dependency-review", "advisories of the dependencies it changes", when="pull requests"),
+        Job("test", f"unit + integration tests, coverage gate; Python {versions} on {systems}"),
+    ]
+    if answers["container_registry"] != "none":
+        gates = tuple(job.id for job in jobs if not job.when)
+        jobs += [
+            Job("image", "build the image, Trivy scan"),
+            Job("build", f"push to {answers['container_registry']}, SBOM + provenance", (*gates, "image"),
+                when="not on pull requests"),
+        ]
+    jobs.append(Job("ci-ok", "the one required check", tuple(job.id for job in jobs)))
+    return {job.id: job for job in jobs}
 
 
 def quoted(value: object) -> str:

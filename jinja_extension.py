@@ -1,9 +1,44 @@
 """The Jinja extension that cookiecutter loads (`_extensions` in cookiecutter.json): the parsed
-answers, safe quoting and pinned actions, as filters and globals for the templates."""
+answers, safe quoting and pinned actions, as filters and globals for the templates; and GitHub's
+own `${{ ... }}` expressions kept away from Jinja."""
 
+import re
+
+import yaml
 from jinja2.ext import Extension
 
-from answers import check_environments, newest_python, python_versions, quoted, split_list, uses
+from answers import (
+    PINS,
+    check_environments,
+    newest_python,
+    pipeline,
+    python_versions,
+    quoted,
+    self_hosted_labels,
+    split_list,
+    uses,
+)
+
+# A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+
+
+def keep_github_expressions(source: str) -> str:
+    """Wrap each `${{ ... }}` in a raw block so Jinja leaves it to GitHub (outside existing raw blocks).
+
+    Templates then read as plain workflow YAML; Jinja never goes inside a GitHub expression.
+    """
+    parts = RAW_BLOCK.split(source)
+    raws = RAW_BLOCK.findall(source)
+    wrapped = [GITHUB_EXPRESSION.sub(lambda m: "{% raw %}" + m.group(0) + "{% endraw %}", part) for part in parts]
+    return "".join(part + raw for part, raw in zip(wrapped, [*raws, ""]))
+
+
+def flow(value: object) -> str:
+    """A list or scalar as YAML flow text, quoted only where YAML needs it: [develop, main], '1.0'."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=2**16, allow_unicode=True)
+    return text.removesuffix("\n...\n").strip()
 
 
 class AnswersExtension(Extension):
@@ -16,5 +51,16 @@ class AnswersExtension(Extension):
             python_versions=python_versions,
             environments=check_environments,
             quoted=quoted,
+            flow=flow,
         )
-        environment.globals.update(uses=uses, newest_python=newest_python)
+        environment.globals.update(
+            uses=uses,
+            pin=PINS.__getitem__,
+            newest_python=newest_python,
+            pipeline=pipeline,
+            self_hosted_labels=self_hosted_labels,
+        )
+
+    def preprocess(self, source, name, filename=None):
+        # Only the project's files: answers given on the command line are rendered as they are.
+        return keep_github_expressions(source) if name else source

@@ -54,6 +54,13 @@ TASKS = {
         f"{BANDIT} -q --exit-zero -f sarif -o bandit.sarif",
         BANDIT,
     ],
+{%- if cookiecutter.dependency_audit == "pip-audit" %}
+    # Every installed package against PyPI's advisories; --strict fails on any it cannot check.
+    "audit": ["python -m pip_audit --strict --skip-editable"],
+{%- elif cookiecutter.dependency_audit == "safety" %}
+    # Safety's database needs an API key: SAFETY_API_KEY in the environment.
+    "audit": ["python -m safety --stage cicd scan"],
+{%- endif %}
     "test-unit": [f"python -m pytest tests/unit/ {COVERAGE}"],
     "test-integration": ["python -m pytest tests/integration/"],
     "dev": [f"python -m flask --app {PACKAGE}.wsgi run --debug"],
