@@ -60,7 +60,7 @@ def test_the_image_python_is_the_newest_answer_unless_distroless():
 
 def test_every_owned_and_pruned_path_exists_in_the_template():
     project = ROOT / "{{cookiecutter.project_slug}}"
-    for paths in [*answers.OWNED_PATHS.values(), *answers.PRUNED_PATHS.values()]:
+    for paths in [*answers.OWNED_PATHS.values(), *answers.PRUNED_PATHS.values(), answers.KEPT_WHEN]:
         for path in paths:
             assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
 

@@ -12,8 +12,9 @@ import pytest
 import yaml
 from helpers import CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, bake, combination_id, pairwise
 
-# Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own.
-UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\bcookiecutter\.")
+# Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own, and so are
+# docker/metadata-action's semver patterns `{{version}}`, `{{major}}.{{minor}}`.
+UNRENDERED = re.compile(r"(?<!\$)\{\{(?!(?:version|major|minor|patch)\}\})|\{%|%\}|\bcookiecutter\.")
 PAIRWISE = pairwise(CHOICES)
 
 

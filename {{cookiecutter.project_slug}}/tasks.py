@@ -55,7 +55,7 @@ TASKS = {
         BANDIT,
     ],
 {%- if cookiecutter.dependency_audit == "pip-audit" %}
-    # Every installed package against PyPI's advisories; --strict fails on any it cannot check.
+    # The installed packages against PyPI's advisories; --strict: unchecked is failed.
     "audit": ["python -m pip_audit --strict --skip-editable"],
 {%- elif cookiecutter.dependency_audit == "safety" %}
     # Safety's database needs an API key: SAFETY_API_KEY in the environment.
