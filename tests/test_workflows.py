@@ -382,9 +382,10 @@ def test_github_expressions_are_left_to_github():
     """In the project's files `${{ ... }}` is GitHub's, even beside Jinja and raw blocks; answers
     rendered from the command line (templates without a name) are left alone."""
     from jinja2 import DictLoader, Environment
+    from jinja_extension import AnswersExtension
 
     source = 'a: ${{ x }} {% raw %}${{ y }}{% endraw %}\nb: {{ "c" }} ${{ z }}'
-    env = Environment(loader=DictLoader({"ci.yml": source}), extensions=[answers.AnswersExtension])
+    env = Environment(loader=DictLoader({"ci.yml": source}), extensions=[AnswersExtension])
     assert env.get_template("ci.yml").render() == "a: ${{ x }} ${{ y }}\nb: c ${{ z }}"
     assert env.from_string("{{ 'v' }}{% raw %}${{ w }}{% endraw %}").render() == "v${{ w }}"
 
