@@ -1,4 +1,7 @@
-"""The generated project's own checks, run as its owner would: install, lint, bandit, tests."""
+"""The generated project's own checks, run as its owner would: install, lint, bandit, tests.
+
+test_workflows.py runs the same checks through the generated workflow's own steps for the
+defaults and for uv + ruff; here are the other combinations of package manager, style and audit."""
 
 import os
 import sys
@@ -8,8 +11,6 @@ import pytest
 from helpers import answers, bake, combination_id, find_python, pairwise, run
 
 COMBINATIONS = [
-    pytest.param({}, id="defaults-pip-black_flake8"),
-    pytest.param({"package_manager": "uv", "code_style": "ruff"}, id="uv-ruff"),
     pytest.param(
         {"package_manager": "pip", "code_style": "ruff", "dependency_audit": "safety"},
         id="pip-ruff-safety",
