@@ -24,6 +24,10 @@ CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(
 DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
 LOCKS = ROOT / "locks.json"
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
+# The uv the template's own tests run is the uv a generated project's image installs.
+UV_VERSION = re.search(
+    r"^uv==(\S+)$", (ROOT / "requirements-dev.txt").read_text("utf-8"), flags=re.MULTILINE
+).group(1)
 
 # CPython minor versions the pinned dependencies install on, with their end of life.
 PYTHON_END_OF_LIFE = {
@@ -309,6 +313,14 @@ def pipeline(answers: dict) -> dict[str, Job]:
 def quoted(value: object) -> str:
     """A double-quoted string that is valid in YAML, TOML and Python alike."""
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def dockerfile_quoted(value: object) -> str:
+    """A double-quoted Dockerfile word, taken literally: no variable expansion, one line."""
+    text = " ".join(str(value).split())
+    for special in ("\\", '"', "$"):
+        text = text.replace(special, "\\" + special)
+    return f'"{text}"'
 
 
 def uses(action: str) -> str:

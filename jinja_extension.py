@@ -9,7 +9,9 @@ from jinja2.ext import Extension
 
 from answers import (
     PINS,
+    UV_VERSION,
     check_environments,
+    dockerfile_quoted,
     newest_python,
     pipeline,
     python_versions,
@@ -52,6 +54,7 @@ class AnswersExtension(Extension):
             environments=check_environments,
             quoted=quoted,
             flow=flow,
+            dockerfile_quoted=dockerfile_quoted,
         )
         environment.globals.update(
             uses=uses,
@@ -59,6 +62,7 @@ class AnswersExtension(Extension):
             newest_python=newest_python,
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
+            uv_version=UV_VERSION,
         )
 
     def preprocess(self, source, name, filename=None):

@@ -47,4 +47,6 @@ def load_config(environ: Mapping[str, str] = os.environ) -> dict:
         "MAX_CONTENT_LENGTH": max_content_length,
         # Baked into the image at build time, so /version proves what is running.
         "GIT_COMMIT": environ.get("GIT_COMMIT", "unknown"),
+        # The release being built (a tag); empty: the installed package's version.
+        "APP_VERSION": environ.get("APP_VERSION", ""),
     }

@@ -55,6 +55,6 @@ def version():
 
     return jsonify(
         name="{{ cookiecutter.project_slug }}",
-        version=__version__,
+        version=current_app.config["APP_VERSION"] or __version__,
         commit=current_app.config["GIT_COMMIT"],
     )

@@ -35,11 +35,13 @@ def test_settings_come_from_the_environment():
             "LOG_LEVEL": "warning",
             "MAX_CONTENT_LENGTH": "10",
             "GIT_COMMIT": "abc123",
+            "APP_VERSION": "1.2.3",
         }
     )
     assert config["LOG_LEVEL"] == "WARNING"
     assert config["MAX_CONTENT_LENGTH"] == 10
     assert config["GIT_COMMIT"] == "abc123"
+    assert config["APP_VERSION"] == "1.2.3"
 
 
 def test_bad_size_limit_is_refused():

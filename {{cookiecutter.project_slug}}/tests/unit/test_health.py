@@ -1,4 +1,4 @@
-from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }} import __version__, create_app
 
 
 def test_healthz_touches_nothing(client):
@@ -40,3 +40,10 @@ def test_version_reports_the_baked_commit(client):
         "version": __version__,
         "commit": "0123abc",
     }
+
+
+def test_version_reports_the_release_baked_into_the_image(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "testing")
+    monkeypatch.setenv("APP_VERSION", "1.2.3")
+    response = create_app().test_client().get("/version")
+    assert response.json["version"] == "1.2.3"
