@@ -11,7 +11,9 @@ setup_venv() {
 }
 
 # Debian packages for the container and load tests; skipped where they are all present.
-DEBIAN_PACKAGES=(wrk)
+# The container tests use podman where no docker daemon runs: as root, with runc, netavark and
+# iptables for published ports; debootstrap makes stand-in base images when none can be pulled.
+DEBIAN_PACKAGES=(wrk podman runc netavark iptables debootstrap)
 setup_system() {
   local missing=()
   for package in "${DEBIAN_PACKAGES[@]}"; do

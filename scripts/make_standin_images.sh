@@ -9,7 +9,7 @@
 # IMAGE itself, Python at the paths the real image has, so a Dockerfile builds unchanged:
 #   python:3.13-slim*                        python in /usr/local/bin, pip, no PEP 668 marker
 #   gcr.io/distroless/python3-debian13*      /usr/bin/python3, no shell, no pip, user nonroot
-# The debootstrap root filesystem is cached in .cache/standin/, so reruns take seconds.
+# The debootstrap root filesystem is cached in .cache/standin/: making images again skips it.
 # CONTAINER_ENGINE chooses the engine (default: podman). Needs root (debootstrap, chroot).
 set -euo pipefail
 
@@ -38,7 +38,7 @@ qualified() {
 rootfs_tar() {
   if [ ! -s "$ROOTFS_TAR" ]; then
     local dir
-    dir="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
+    dir="$(mktemp -d "$WORK/rootfs.XXXXXX")"
     log "debootstrap $SUITE ($PACKAGES) into $dir"
     debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$MIRROR" >&2
     # What a container image leaves out: package lists and caches, documentation.
@@ -56,7 +56,7 @@ add_local_cas() {
   if compgen -G "/usr/local/share/ca-certificates/*" >/dev/null; then
     cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
   fi
-  chroot "$root" update-ca-certificates >/dev/null
+  chroot "$root" update-ca-certificates >/dev/null 2>&1
 }
 
 python_slim() {
@@ -95,34 +95,44 @@ distroless_python() {
   fi
 }
 
+declare -A MADE  # recipe -> the image made with it in this run: tagged, not made again
+
 make_standin() {
-  local image="$1" root change
+  local image="$1" recipe root change
   local args=()
-  rootfs_tar
-  root="$(mktemp -d "$CACHE/image.XXXXXX")"
-  tar -C "$root" --numeric-owner -xpf "$ROOTFS_TAR"
-  add_local_cas "$root"
   case "$image" in
-    docker.io/library/python:"$STANDIN_PYTHON"-slim*) python_slim "$root" ;;
-    gcr.io/distroless/python3-debian13*) distroless_python "$root" "${image##*:}" ;;
+    docker.io/library/python:"$STANDIN_PYTHON"-slim*) recipe=python_slim ;;
+    gcr.io/distroless/python3-debian13*) recipe=distroless_python ;;
     docker.io/library/python:*)
       log "$image: Debian $SUITE's Python is $STANDIN_PYTHON, so no stand-in for another version;"
       log "bake with python_versions whose newest is $STANDIN_PYTHON to test offline"
-      rm -rf "$root"
       return 1
       ;;
     *)
       log "$image: no stand-in recipe for this image"
-      rm -rf "$root"
       return 1
       ;;
   esac
+  local key="$recipe"
+  [ "$recipe" = python_slim ] || key="$recipe:${image##*:}"  # distroless tags differ in USER
+  if [ -n "${MADE[$key]:-}" ]; then
+    "$ENGINE" tag "${MADE[$key]}" "$image"
+    return
+  fi
+  rootfs_tar
+  root="$(mktemp -d "$WORK/image.XXXXXX")"
+  tar -C "$root" --numeric-owner -xpf "$ROOTFS_TAR"
+  add_local_cas "$root"
+  "$recipe" "$root" "${image##*:}"
+  # Says what it is, here and in every image built on it.
+  CHANGES+=("LABEL flask-cicd.stand-in=\"Debian $SUITE by debootstrap, made by $(basename "$0")\"")
   for change in "${CHANGES[@]}"; do
     args+=(--change "$change")
   done
   log "importing $image (a stand-in built from Debian $SUITE)"
   tar -C "$root" --numeric-owner -c . | "$ENGINE" import --quiet "${args[@]}" - "$image" >/dev/null
   rm -rf "$root"
+  MADE[$key]="$image"
 }
 
 [ $# -gt 0 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
@@ -130,6 +140,8 @@ make_standin() {
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
+WORK="$(mktemp -d "$CACHE/work.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 for name in "$@"; do
   image="$(qualified "$name")"
   if "$ENGINE" image inspect "$image" >/dev/null 2>&1; then

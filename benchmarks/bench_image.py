@@ -1,0 +1,90 @@
+"""Image size and build times of the generated project, per container_base and package_manager.
+
+    .venv/bin/python benchmarks/bench_image.py
+
+Builds with the engine the container tests use (docker, else podman with stand-in base images
+where the real ones cannot be pulled; the output says which). Python 3.13 on both bases, so
+they compare like for like. Per combination:
+  cold    no layer cache and empty build-cache mounts (podman; docker keeps its cache mounts,
+          `docker builder prune` first for those); base images already present
+  code    rebuild after a change to the service's code: the dependency layers are reused
+  again   rebuild with nothing changed
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from cookiecutter.main import cookiecutter  # noqa: E402
+from helpers import CHOICES  # noqa: E402
+
+from container_engine import Engine, base_images, engine  # noqa: E402
+
+STANDIN_LABEL = "flask-cicd.stand-in"
+ANSWERS = {"python_versions": "3.12, 3.13", "deploy_target": "none"}
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def image_size(containers: Engine, tag: str) -> int:
+    return int(containers("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+
+
+def origin(containers: Engine, image: str) -> str:
+    """What make_standin_images.sh labelled a stand-in as, else 'the real image'."""
+    labels = json.loads(containers("image", "inspect", "--format", "{{json .Config.Labels}}", image).stdout)
+    return (labels or {}).get(STANDIN_LABEL, "the real image")
+
+
+def bench(containers: Engine, base: str, manager: str, workdir: Path) -> dict:
+    project = Path(
+        cookiecutter(
+            str(ROOT),
+            no_input=True,
+            output_dir=str(workdir / f"{base}-{manager}"),
+            extra_context={**ANSWERS, "container_base": base, "package_manager": manager},
+        )
+    )
+    tag = f"localhost/flask-cicd-bench-{base}-{manager}:latest"
+    containers.provide_base_images(project / "Dockerfile")
+    # Empty build-cache mounts for the cold build: podman keeps them under TMPDIR.
+    cold = Engine(containers.name, {**containers.env, "TMPDIR": tempfile.mkdtemp(dir=workdir)})
+    result = {"cold": timed(lambda: cold.build(project, tag, {}, "--no-cache"))}
+    service = next((project / "src").iterdir()) / "api.py"
+    service.write_text(service.read_text("utf-8") + "\n# a change to the code\n", "utf-8")
+    result["code"] = timed(lambda: cold.build(project, tag, {}))
+    result["again"] = timed(lambda: cold.build(project, tag, {}))
+    result["size"] = image_size(containers, tag)
+    result["bases"] = {image: origin(containers, image) for image in base_images(project / "Dockerfile")}
+    return result
+
+
+def main() -> None:
+    containers = engine()
+    print(f"engine: {containers.name}; Python 3.13 on both bases")
+    rows = []
+    with tempfile.TemporaryDirectory(dir=ROOT / ".cache") as workdir:
+        for base in CHOICES["container_base"]:
+            for manager in CHOICES["package_manager"]:
+                result = bench(containers, base, manager, Path(workdir))
+                rows.append((base, manager, result))
+                for image, kind in result["bases"].items():
+                    print(f"  {base}-{manager}: {image} is {kind}", flush=True)
+    print(f"\n{'container_base':<15}{'manager':<9}{'size MB':>9}{'cold s':>9}{'code s':>9}{'again s':>9}")
+    for base, manager, r in rows:
+        print(f"{base:<15}{manager:<9}{r['size'] / 1e6:>9.1f}{r['cold']:>9.1f}{r['code']:>9.1f}{r['again']:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
