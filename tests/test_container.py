@@ -173,7 +173,10 @@ def test_image_builds_and_runs_healthy_as_non_root_and_stops_on_sigterm(cookies,
     containers = engine()
     tag = f"localhost/flask-cicd-test-{combination_id(row)}:latest"
     commit, version = secrets.token_hex(20), "1.2.3"
-    containers.build(project.path, tag, {"GIT_COMMIT": commit, "VERSION": version})
+    # podman's layer cache keeps ENV and LABEL values from an earlier build when only a build
+    # argument changed (containers/buildah#5501): build afresh, so the values are this build's.
+    fresh = ["--no-cache"] if containers.name == "podman" else []
+    containers.build(project.path, tag, {"GIT_COMMIT": commit, "VERSION": version}, *fresh)
 
     config = containers.inspect(tag)["Config"]
     user = config["User"].split(":")[0]
