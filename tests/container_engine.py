@@ -75,7 +75,13 @@ class Engine:
 
     def remove(self, *names: str) -> None:
         """Remove containers, quietly: for clean-up after a failure too."""
-        subprocess.run([self.name, "rm", "-f", *names], env={**os.environ, **self.env}, capture_output=True)
+        self._quietly("rm", "--force", *names)
+
+    def remove_image(self, *names: str) -> None:
+        self._quietly("rmi", "--force", *names)
+
+    def _quietly(self, *args: str) -> None:
+        subprocess.run([self.name, *args], env={**os.environ, **self.env}, capture_output=True)
 
 
 def base_images(dockerfile: Path) -> list[str]:
