@@ -8,11 +8,9 @@ import json
 import re
 import secrets
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from container_engine import base_images, engine, wait_for
@@ -74,14 +72,9 @@ def row_id(row):
 
 # --- hadolint and the files around the Dockerfile: cheap, no engine needed ---
 
-# The linters requirements-dev.txt installs, next to the Python running the tests.
-HADOLINT = str(Path(sys.executable).with_name("hadolint"))
-CHECK_JSONSCHEMA = str(Path(sys.executable).with_name("check-jsonschema"))
-
-
 def hadolint(project):
     """hadolint as the project runs it: from the project root, which holds .hadolint.yaml."""
-    return subprocess.run([HADOLINT, "Dockerfile"], cwd=project.path, capture_output=True, text=True)
+    return subprocess.run(["hadolint", "Dockerfile"], cwd=project.path, capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("row", DOCKERFILE_ROWS, ids=[row_id(row) for row in DOCKERFILE_ROWS])
@@ -125,7 +118,7 @@ def test_dockerignore_lets_in_only_what_the_dockerfile_copies(cookies, row):
 
 def test_compose_runs_the_image_as_built(cookies):
     project = bake(cookies)
-    run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", "compose.yaml"], cwd=project.path)
+    run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml"], cwd=project.path)
     dockerfile = project.text("Dockerfile")
     service = project.yaml("compose.yaml")["services"]["web"]
     assert service["healthcheck"]["test"] == ["CMD", *healthcheck_command(dockerfile)]
