@@ -66,7 +66,9 @@ def bench(containers: Engine, base: str, manager: str, workdir: Path) -> dict:
     result["code"] = timed(lambda: cold.build(project, tag, {}))
     result["again"] = timed(lambda: cold.build(project, tag, {}))
     result["size"] = image_size(containers, tag)
-    result["bases"] = {image: origin(containers, image) for image in base_images(project / "Dockerfile")}
+    bases = base_images(project / "Dockerfile")
+    result["base size"] = image_size(containers, bases[-1])  # the runtime stage's
+    result["bases"] = {image: origin(containers, image) for image in bases}
     return result
 
 
@@ -81,9 +83,14 @@ def main() -> None:
                 rows.append((base, manager, result))
                 for image, kind in result["bases"].items():
                     print(f"  {base}-{manager}: {image} is {kind}", flush=True)
-    print(f"\n{'container_base':<15}{'manager':<9}{'size MB':>9}{'cold s':>9}{'code s':>9}{'again s':>9}")
+    print("\nsizes in MB (base: the runtime stage's base image; added: what the build puts on it)")
+    print(f"{'container_base':<15}{'manager':<9}{'size':>7}{'base':>7}{'added':>7}{'cold s':>8}{'code s':>8}{'again s':>8}")
     for base, manager, r in rows:
-        print(f"{base:<15}{manager:<9}{r['size'] / 1e6:>9.1f}{r['cold']:>9.1f}{r['code']:>9.1f}{r['again']:>9.1f}")
+        size, base_size = r["size"] / 1e6, r["base size"] / 1e6
+        print(
+            f"{base:<15}{manager:<9}{size:>7.1f}{base_size:>7.1f}{size - base_size:>7.1f}"
+            f"{r['cold']:>8.1f}{r['code']:>8.1f}{r['again']:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -216,8 +216,9 @@ def test_image_builds_and_runs_healthy_as_non_root_and_stops_on_sigterm(cookies,
         assert state["ExitCode"] == 0, "gunicorn exits 0 after a graceful shutdown"
         assert stopped_in < 10, f"SIGTERM took {stopped_in:.1f}s to stop the container"
         logs = containers("logs", name)
-        assert "Shutting down: Master" in logs.stdout + logs.stderr
-        assert error_lines(logs.stdout + logs.stderr) == []
+        logs = logs.stdout + logs.stderr
+        assert "Handling signal: term" in logs and "Shutting down: Master" in logs
+        assert error_lines(logs) == []
     finally:
         containers.remove(name)
         containers.remove_image(tag)
