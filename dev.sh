@@ -11,9 +11,10 @@ setup_venv() {
 }
 
 # Debian packages for the container and load tests; skipped where they are all present.
-# The container tests use podman where no docker daemon runs: as root, with runc, netavark and
-# iptables for published ports; debootstrap makes stand-in base images when none can be pulled.
-DEBIAN_PACKAGES=(wrk podman runc netavark iptables debootstrap)
+DEBIAN_PACKAGES=(wrk)
+# Where no docker daemon answers, the container tests use podman: as root, with runc, netavark
+# and iptables for published ports; debootstrap makes stand-in base images when none can be pulled.
+docker info >/dev/null 2>&1 || DEBIAN_PACKAGES+=(podman runc netavark iptables debootstrap)
 setup_system() {
   local missing=()
   for package in "${DEBIAN_PACKAGES[@]}"; do
