@@ -56,7 +56,8 @@ add_local_cas() {
   if compgen -G "/usr/local/share/ca-certificates/*" >/dev/null; then
     cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
   fi
-  chroot "$root" update-ca-certificates >/dev/null 2>&1
+  # The caller's TMPDIR (the tests keep podman's there) does not exist inside the chroot.
+  TMPDIR=/tmp chroot "$root" update-ca-certificates >/dev/null
 }
 
 python_slim() {
