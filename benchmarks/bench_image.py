@@ -69,6 +69,7 @@ def bench(containers: Engine, base: str, manager: str, workdir: Path) -> dict:
     bases = base_images(project / "Dockerfile")
     result["base size"] = image_size(containers, bases[-1])  # the runtime stage's
     result["bases"] = {image: origin(containers, image) for image in bases}
+    result["tag"] = tag
     return result
 
 
@@ -83,6 +84,9 @@ def main() -> None:
                 rows.append((base, manager, result))
                 for image, kind in result["bases"].items():
                     print(f"  {base}-{manager}: {image} is {kind}", flush=True)
+                containers.remove_image(result["tag"])
+    if containers.name == "podman":  # the benchmark's layers, in the tests' own store
+        containers("image", "prune", "--force")
     print("\nsizes in MB (base: the runtime stage's base image; added: what the build puts on it)")
     print(f"{'container_base':<15}{'manager':<9}{'size':>7}{'base':>7}{'added':>7}{'cold s':>8}{'code s':>8}{'again s':>8}")
     for base, manager, r in rows:
