@@ -16,6 +16,7 @@ from answers import (
     pipeline,
     python_versions,
     quoted,
+    runs_on,
     self_hosted_labels,
     split_list,
     uses,
@@ -55,6 +56,7 @@ class AnswersExtension(Extension):
             quoted=quoted,
             flow=flow,
             dockerfile_quoted=dockerfile_quoted,
+            runs_on=runs_on,
         )
         environment.globals.update(
             uses=uses,
