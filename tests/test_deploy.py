@@ -654,3 +654,19 @@ def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
     })
     assert figures["deployments"]["staging"]["time_to_restore_seconds"] == 16 * 3600 + 21 * 60
     assert "| change failure rate | 33.3 % (1 of 3) | 33.3 % (2 of 6) | below 15 % |" in (tmp_path / "m.md").read_text()
+
+
+# --- the answers' helpers the deploy files use
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("production", "production"), ("QA_1", "qa-1"), ("Prod-EU", "prod-eu"), ("dev_", "dev")],
+)
+def test_environment_names_become_dns_labels(name, label):
+    assert answers.Environment(name, branch="main").dns_label == label
+
+
+def test_runner_labels_become_runs_on():
+    assert answers.runs_on("ubuntu-latest") == "ubuntu-latest"
+    assert answers.runs_on("self-hosted, linux") == "[self-hosted, linux]"
