@@ -332,6 +332,17 @@ def pipeline(answers: dict) -> dict[str, Job]:
                 when="not on pull requests"),
         ]
     jobs.append(Job("ci-ok", "the one required check", tuple(job.id for job in jobs)))
+    if answers["deploy_target"] != "none":
+        # The same image, by digest, along the environments: from a branch push, or promoted
+        # once the environment before it deployed and passed its smoke test.
+        for environment in check_environments(answers["environments"]):
+            after = f"deploy-{environment.after.lower()}" if environment.after else None
+            jobs.append(Job(
+                environment.job,
+                f"{answers['deploy_target']} to {environment.name}, smoke test, rollback",
+                ("build", after) if after else ("build",),
+                when=f"push to {environment.branch}" if environment.branch else "",
+            ))
     return {job.id: job for job in jobs}
 
 
@@ -357,11 +368,6 @@ def render_per_environment(answers: dict, project: Path) -> None:
                 target.write_text(template.render(cookiecutter=answers, environment=environment), "utf-8")
         shutil.rmtree(folder)
 
-
-def runs_on(runner: str) -> str:
-    """The `runner` answer as a `runs-on:` value: one label plain, several as a YAML list."""
-    labels = split_list(runner)
-    return labels[0] if len(labels) == 1 else "[" + ", ".join(labels) + "]"
 
 
 def quoted(value: object) -> str:

@@ -16,7 +16,6 @@ from answers import (
     pipeline,
     python_versions,
     quoted,
-    runs_on,
     self_hosted_labels,
     split_list,
     uses,
@@ -56,7 +55,6 @@ class AnswersExtension(Extension):
             quoted=quoted,
             flow=flow,
             dockerfile_quoted=dockerfile_quoted,
-            runs_on=runs_on,
         )
         environment.globals.update(
             uses=uses,

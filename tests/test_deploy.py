@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,10 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import validators
 import yaml
 from helpers import CHOICES, DEFAULTS, answers, bake, find_python, run, valid
-
-BIN = Path(sys.executable).parent  # the venv's tools: actionlint, zizmor, kubectl, ...
+from validators import BIN, tool
 TARGETS = [target for target in CHOICES["deploy_target"] if target != "none"]
 NOTIFY = CHOICES["notify"]
 SHAPES = {
@@ -48,39 +47,6 @@ def pair_id(pair: dict) -> str:
 IMAGE = "ghcr.io/your-org/flask-service"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-# --- validators (shared ones arrive with the pipeline's tests/validators.py)
-
-
-def tool(name: str) -> str:
-    path = BIN / name
-    assert path.exists(), f"{name} is missing from {BIN}: `bash dev.sh test` installs it"
-    return str(path)
-
-
-def workflows(project) -> list[str]:
-    return sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
-
-
-def assert_workflows_pass_validators(project):
-    files = workflows(project)
-    lint = subprocess.run(
-        [tool("actionlint"), "-no-color", "-shellcheck", tool("shellcheck"), *files],
-        cwd=project.path, capture_output=True, text=True,
-    )
-    assert (lint.returncode, lint.stdout) == (0, ""), f"actionlint:\n{lint.stdout}{lint.stderr}"
-    audit = subprocess.run(
-        [tool("zizmor"), "--offline", "--persona=pedantic", "--strict-collection", "--no-progress",
-         ".github/workflows"],
-        cwd=project.path, capture_output=True, text=True,
-    )
-    assert audit.returncode == 0 and "No findings" in audit.stdout, f"zizmor:\n{audit.stdout}{audit.stderr}"
-    schema = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
-        capture_output=True, text=True,
-    )
-    assert schema.returncode == 0, f"check-jsonschema:\n{schema.stdout}{schema.stderr}"
 
 
 # --- running a workflow's own `run:` steps
@@ -138,13 +104,58 @@ def test_each_target_meets_every_shape_and_notify():
         assert {pair["notify"] for pair in rows} == set(NOTIFY), target
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
-def test_every_target_and_registry_bakes_valid_workflows(cookies, pair):
-    project = bake(cookies, **pair)
-    assert_workflows_pass_validators(project)
-    deploying = pair["deploy_target"] != "none"
-    for path in answers.DEPLOY_PATHS:
-        assert project.exists(path) == deploying, path
+@pytest.mark.parametrize("target", CHOICES["deploy_target"])
+def test_every_target_and_registry_bakes_valid_workflows(cookies, target):
+    """All of a target's registry pairs in one go: zizmor and the schema check run once."""
+    pairs = [pair for pair in PAIRS if pair["deploy_target"] == target]
+    projects = [bake(cookies, **pair) for pair in pairs]
+    assert validators.actionlint(*projects) == sum(len(workflow_files(p)) for p in projects)
+    validators.zizmor(*projects)
+    validators.check_schemas(*projects)
+    for pair, project in zip(pairs, projects):
+        for path in answers.DEPLOY_PATHS:
+            assert project.exists(path) == (target != "none"), (pair_id(pair), path)
+        assert_deploy_jobs(project)
+
+
+def workflow_files(project) -> list[Path]:
+    return sorted((project.path / ".github" / "workflows").glob("*.yml"))
+
+
+def assert_deploy_jobs(project):
+    """ci.yml deploys each environment, in the answer's order, after build or the one before it."""
+    context = project.context
+    jobs = project.yaml(".github/workflows/ci.yml")["jobs"]
+    deploys = {name: job for name, job in jobs.items() if name.startswith("deploy-")}
+    if context["deploy_target"] == "none":
+        assert deploys == {}
+        return
+    environments = answers.check_environments(context["environments"])
+    assert list(deploys) == [environment.job for environment in environments]
+    for environment in environments:
+        job = deploys[environment.job]
+        assert job["uses"] == "$/.github/workflows/deploy.yml"
+        assert job["with"] == {
+            "environment": environment.name,
+            "image": "${{ needs.build.outputs.image }}",
+            "digest": "${{ needs.build.outputs.digest }}",
+            "commit": "${{ github.sha }}",
+        }
+        assert job["concurrency"] == {"group": f"deploy-{environment.name}", "cancel-in-progress": False}
+        if environment.branch:
+            assert job["needs"] == ["build"]
+            assert job["if"] == f"github.event_name == 'push' && github.ref == 'refs/heads/{environment.branch}'"
+        else:
+            assert job["needs"] == ["build", f"deploy-{environment.after.lower()}"]
+            assert "if" not in job, "a promotion runs only when the deploy before it succeeded"
+    # Whatever deploy.yml's job is granted, its caller grants too.
+    inner = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]["permissions"]
+    assert all(job["permissions"] == inner for job in deploys.values())
+    manual = project.yaml(".github/workflows/manual-deploy.yml")["jobs"]["deploy"]
+    assert manual["permissions"] == inner
+    assert all(manual.get("secrets") == job.get("secrets") for job in deploys.values())
+    assert manual["concurrency"]["group"] == "deploy-${{ inputs.environment }}"
+    assert manual["with"]["image"] == project.yaml(".github/workflows/ci.yml")["env"]["IMAGE"]
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -161,6 +172,7 @@ def test_environment_shapes(cookies, shape, target):
     if target == "kubernetes":
         overlays = sorted(p.name for p in (project.path / "deploy/kubernetes/overlays").iterdir())
         assert overlays == sorted(names)
+    assert_deploy_jobs(project)
 
 
 def test_no_deploy_target_leaves_no_deploy_files(cookies):
@@ -509,6 +521,34 @@ def required_checks(project) -> list[str]:
     return re.search(r"^REQUIRED_CHECKS=\((.*)\)$", project.text("scripts/setup_github.sh"), re.MULTILINE).group(1).split()
 
 
+def check_names(project) -> set[str]:
+    """The names GitHub gives ci.yml's checks: each job's name, a matrix job's once per combination."""
+    names = set()
+    for job_id, job in project.yaml(".github/workflows/ci.yml")["jobs"].items():
+        name = job.get("name", job_id)
+        matrix = job.get("strategy", {}).get("matrix", {})
+        combinations = [{}]
+        for key, values in matrix.items():
+            combinations = [{**c, key: value} for c in combinations for value in values]
+        for combination in combinations:
+            names.add(re.sub(r"\$\{\{ matrix\.([\w-]+) \}\}", lambda m: str(combination[m[1]]), name))
+    return names
+
+
+@pytest.mark.parametrize("overrides", [{}, {"container_registry": "none", "deploy_target": "none"}])
+def test_required_checks_are_named_as_ci_names_them(cookies, overrides):
+    project = bake(cookies, **overrides)
+    names = check_names(project)
+    assert required_checks(project) and set(required_checks(project)) <= names
+    # That one check stands for all the others: the gate needs every job but the deploys.
+    ci = project.yaml(".github/workflows/ci.yml")["jobs"]
+    (gate,) = required_checks(project)
+    assert set(ci[gate]["needs"]) == {name for name in ci if name != gate and not name.startswith("deploy-")}
+    matrix = answers.split_list(project.context["os_matrix"])
+    versions = answers.python_versions(project.context["python_versions"])
+    assert len([name for name in names if name.startswith("test (")]) == len(matrix) * len(versions)
+
+
 # --- the smoke test against the service really running
 
 
@@ -666,7 +706,3 @@ def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
 def test_environment_names_become_dns_labels(name, label):
     assert answers.Environment(name, branch="main").dns_label == label
 
-
-def test_runner_labels_become_runs_on():
-    assert answers.runs_on("ubuntu-latest") == "ubuntu-latest"
-    assert answers.runs_on("self-hosted, linux") == "[self-hosted, linux]"
