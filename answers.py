@@ -46,13 +46,30 @@ OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
 # anything else. Paths are relative to the project root; a directory goes whole.
 OWNED_PATHS = {
     ("code_style", "black+flake8"): [".flake8"],
+    ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
+    ("deploy_target", "ecs"): ["deploy/ecs"],
+    ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
 }
+DEPLOY_PATHS = [
+    ".github/workflows/deploy.yml",
+    ".github/workflows/manual-deploy.yml",
+    "scripts/smoke_test.py",
+    "tests/unit/test_smoke_test.py",
+]
 # Files that an answer switches off when it takes this value.
-PRUNED_PATHS: dict[tuple[str, str], list[str]] = {}
+PRUNED_PATHS: dict[tuple[str, str], list[str]] = {
+    ("deploy_target", "none"): ["deploy", *DEPLOY_PATHS],
+    # Targets whose whole deploy lives in the workflow leave deploy/ empty.
+    ("deploy_target", "cloud-run"): ["deploy"],
+    ("deploy_target", "azure-webapp"): ["deploy"],
+}
 # Files kept only while a condition on the answers holds.
 KEPT_WHEN = {
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
 }
+# A folder of this name holds templates rendered once per environment, into a folder named
+# after it (cookiecutter renders a file once; see `render_per_environment`).
+PER_ENVIRONMENT = "__environment__"
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,6 +88,9 @@ GITHUB_HOSTED = re.compile(
 )
 
 
+DNS_LABEL_INVALID = re.compile(r"[^a-z0-9-]+")
+
+
 class AnswerError(ValueError):
     """An answer that cannot be used; the message names the variable and what is accepted."""
 
@@ -86,6 +106,11 @@ class Environment:
     @property
     def job(self) -> str:
         return f"deploy-{self.name.lower()}"
+
+    @property
+    def dns_label(self) -> str:
+        """The name as Kubernetes namespaces and labels take it: 'Prod_EU' -> 'prod-eu'."""
+        return DNS_LABEL_INVALID.sub("-", self.name.lower()).strip("-")
 
 
 def split_list(text: str) -> list[str]:
@@ -307,7 +332,42 @@ def pipeline(answers: dict) -> dict[str, Job]:
                 when="not on pull requests"),
         ]
     jobs.append(Job("ci-ok", "the one required check", tuple(job.id for job in jobs)))
+    if answers["deploy_target"] != "none":
+        # The same image, by digest, along the environments: from a branch push, or promoted
+        # once the environment before it deployed and passed its smoke test.
+        for environment in check_environments(answers["environments"]):
+            after = f"deploy-{environment.after.lower()}" if environment.after else None
+            jobs.append(Job(
+                environment.job,
+                f"{answers['deploy_target']} to {environment.name}, smoke test, rollback",
+                ("build", after) if after else ("build",),
+                when=f"push to {environment.branch}" if environment.branch else "",
+            ))
     return {job.id: job for job in jobs}
+
+
+def render_per_environment(answers: dict, project: Path) -> None:
+    """The post-generation hook: render each `__environment__` folder once per environment.
+
+    The folder is copied unrendered by cookiecutter (`_copy_without_render`); here each of its
+    files is rendered with `environment` set, into a sibling folder named after the environment.
+    """
+    import jinja2  # only here: the hooks import this module at every bake
+
+    from jinja_extension import AnswersExtension
+
+    engine = jinja2.Environment(
+        extensions=[AnswersExtension], keep_trailing_newline=True, undefined=jinja2.StrictUndefined
+    )
+    for folder in sorted(project.rglob(PER_ENVIRONMENT), reverse=True):
+        for environment in check_environments(answers["environments"]):
+            for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+                target = folder.parent / environment.name / source.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                template = engine.from_string(source.read_text("utf-8"))
+                target.write_text(template.render(cookiecutter=answers, environment=environment), "utf-8")
+        shutil.rmtree(folder)
+
 
 
 def quoted(value: object) -> str:

@@ -10,8 +10,8 @@ setup_venv() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 }
 
-# Debian packages for the container and load tests; skipped where they are all present.
-DEBIAN_PACKAGES=(wrk)
+# Debian packages for the container, load and deploy tests; skipped where they are all present.
+DEBIAN_PACKAGES=(wrk jq curl)
 # Where no docker daemon answers, the container tests use podman: as root, with runc, netavark
 # and iptables for published ports; debootstrap makes stand-in base images when none can be pulled.
 docker info >/dev/null 2>&1 || DEBIAN_PACKAGES+=(podman runc netavark iptables debootstrap)

@@ -1,4 +1,5 @@
-"""Write the pinned dependencies and remove the files that the answers switched off."""
+"""Write the pinned dependencies, remove the files that the answers switched off, and render the
+per-environment folders."""
 
 import json
 import sys
@@ -7,7 +8,8 @@ from pathlib import Path
 ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
 sys.path.insert(0, ANSWERS["_repo_dir"])
 
-from answers import prune, write_locks  # noqa: E402
+from answers import prune, render_per_environment, write_locks  # noqa: E402
 
 write_locks(ANSWERS, Path.cwd())
 prune(ANSWERS, Path.cwd())
+render_per_environment(ANSWERS, Path.cwd())

@@ -23,7 +23,8 @@ GROUPS += " --group pyproject.toml:audit"
 {%- endif %}
 {%- endif %}
 BANDIT = "python -m bandit -c pyproject.toml -r ."
-COVERAGE = f"--cov={PACKAGE} --cov-report=term --cov-report=xml"
+# What is measured (the package and scripts/) is set in pyproject.toml.
+COVERAGE = "--cov --cov-report=term --cov-report=xml"
 
 # "python" below is the interpreter running this file, so the tools come from its venv.
 TASKS = {

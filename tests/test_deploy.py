@@ -1,0 +1,708 @@
+"""The deploy stage of baked projects: workflows that validate, manifests and task definitions
+the platforms accept, and the deploy, rollback, smoke-test, notify and metrics scripts run for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import validators
+import yaml
+from helpers import CHOICES, DEFAULTS, answers, bake, find_python, run, valid
+from validators import BIN, tool
+TARGETS = [target for target in CHOICES["deploy_target"] if target != "none"]
+NOTIFY = CHOICES["notify"]
+SHAPES = {
+    "default": DEFAULTS["environments"],
+    "single": "production:main",
+    "four-environment-chain": "dev:main -> qa -> staging -> production",
+}
+# Every allowed deploy target x registry pair; `notify` and the environment shape take each
+# of their values in turn, so each target meets every shape and every notify.
+PAIRS = [
+    {"deploy_target": target, "container_registry": registry}
+    for target in CHOICES["deploy_target"]
+    for registry in CHOICES["container_registry"]
+    if valid({"deploy_target": target, "container_registry": registry})
+]
+for index, pair in enumerate(PAIRS):
+    pair["notify"] = NOTIFY[index % len(NOTIFY)]
+    pair["environments"] = list(SHAPES.values())[(index + index // 3) % len(SHAPES)]
+
+
+def pair_id(pair: dict) -> str:
+    shape = next(name for name, text in SHAPES.items() if text == pair["environments"])
+    return "-".join([pair["deploy_target"], pair["container_registry"], pair["notify"], shape])
+IMAGE = "ghcr.io/your-org/flask-service"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+# --- running a workflow's own `run:` steps
+
+
+def step(project, workflow: str, job: str, **match) -> dict:
+    """The one step of `job` whose fields equal `match` (e.g. id="render")."""
+    steps = [
+        s for s in project.yaml(f".github/workflows/{workflow}")["jobs"][job]["steps"]
+        if all(s.get(key) == value for key, value in match.items())
+    ]
+    assert len(steps) == 1, f"{workflow} {job}: {len(steps)} steps match {match}"
+    return steps[0]
+
+
+def run_step(project, script: str, env: dict, tmp_path: Path, check=True) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run a step's script as GitHub's runner does (bash -eo pipefail); return it and its outputs."""
+    (tmp_path / "runner").mkdir(exist_ok=True)
+    output = tmp_path / "runner" / "output"
+    output.write_text("")
+    script_file = tmp_path / "runner" / "step.sh"
+    script_file.write_text(script)
+    environment = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_ENV": str(tmp_path / "runner" / "env"),
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
+        cwd=project.path, env=environment, capture_output=True, text=True, timeout=120,
+    )
+    if check:
+        assert result.returncode == 0, f"step failed:\n{result.stdout}\n{result.stderr}"
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return result, outputs
+
+
+def deploy_job_env(project) -> dict:
+    """deploy.yml's job environment, with the inputs a caller passes."""
+    env = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]["env"]
+    inputs = {"ENVIRONMENT": None, "IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": COMMIT}
+    return {name: inputs.get(name, value) for name, value in env.items()}
+
+
+# --- every target x registry, every environment shape
+
+
+def test_each_target_meets_every_shape_and_notify():
+    for target in CHOICES["deploy_target"]:
+        rows = [pair for pair in PAIRS if pair["deploy_target"] == target]
+        assert {pair["environments"] for pair in rows} == set(SHAPES.values()), target
+        assert {pair["notify"] for pair in rows} == set(NOTIFY), target
+
+
+@pytest.mark.parametrize("target", CHOICES["deploy_target"])
+def test_every_target_and_registry_bakes_valid_workflows(cookies, target):
+    """All of a target's registry pairs in one go: zizmor and the schema check run once."""
+    pairs = [pair for pair in PAIRS if pair["deploy_target"] == target]
+    projects = [bake(cookies, **pair) for pair in pairs]
+    assert validators.actionlint(*projects) == sum(len(workflow_files(p)) for p in projects)
+    validators.zizmor(*projects)
+    validators.check_schemas(*projects)
+    for pair, project in zip(pairs, projects):
+        for path in answers.DEPLOY_PATHS:
+            assert project.exists(path) == (target != "none"), (pair_id(pair), path)
+        assert_deploy_jobs(project)
+
+
+def workflow_files(project) -> list[Path]:
+    return sorted((project.path / ".github" / "workflows").glob("*.yml"))
+
+
+def assert_deploy_jobs(project):
+    """ci.yml deploys each environment, in the answer's order, after build or the one before it."""
+    context = project.context
+    jobs = project.yaml(".github/workflows/ci.yml")["jobs"]
+    deploys = {name: job for name, job in jobs.items() if name.startswith("deploy-")}
+    if context["deploy_target"] == "none":
+        assert deploys == {}
+        return
+    environments = answers.check_environments(context["environments"])
+    assert list(deploys) == [environment.job for environment in environments]
+    for environment in environments:
+        job = deploys[environment.job]
+        assert job["uses"] == "$/.github/workflows/deploy.yml"
+        assert job["with"] == {
+            "environment": environment.name,
+            "image": "${{ needs.build.outputs.image }}",
+            "digest": "${{ needs.build.outputs.digest }}",
+            "commit": "${{ github.sha }}",
+        }
+        assert job["concurrency"] == {"group": f"deploy-{environment.name}", "cancel-in-progress": False}
+        if environment.branch:
+            assert job["needs"] == ["build"]
+            assert job["if"] == f"github.event_name == 'push' && github.ref == 'refs/heads/{environment.branch}'"
+        else:
+            assert job["needs"] == ["build", f"deploy-{environment.after.lower()}"]
+            assert "if" not in job, "a promotion runs only when the deploy before it succeeded"
+    # Whatever deploy.yml's job is granted, its caller grants too.
+    inner = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]["permissions"]
+    assert all(job["permissions"] == inner for job in deploys.values())
+    manual = project.yaml(".github/workflows/manual-deploy.yml")["jobs"]["deploy"]
+    assert manual["permissions"] == inner
+    assert all(manual.get("secrets") == job.get("secrets") for job in deploys.values())
+    assert manual["concurrency"]["group"] == "deploy-${{ inputs.environment }}"
+    assert manual["with"]["image"] == project.yaml(".github/workflows/ci.yml")["env"]["IMAGE"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_environment_shapes(cookies, shape, target):
+    project = bake(cookies, environments=SHAPES[shape], deploy_target=target)
+    environments = answers.check_environments(SHAPES[shape])
+    names = [environment.name for environment in environments]
+    manual = project.yaml(".github/workflows/manual-deploy.yml")
+    # PyYAML reads the key `on` as YAML 1.1 does: as true.
+    assert manual[True]["workflow_dispatch"]["inputs"]["environment"]["options"] == names
+    metrics = step(project, "metrics.yml", "metrics", name="Compute the metrics")["run"]
+    assert re.findall(r"--environment (\S+)", metrics) == names
+    if target == "kubernetes":
+        overlays = sorted(p.name for p in (project.path / "deploy/kubernetes/overlays").iterdir())
+        assert overlays == sorted(names)
+    assert_deploy_jobs(project)
+
+
+def test_no_deploy_target_leaves_no_deploy_files(cookies):
+    project = bake(cookies, deploy_target="none", container_registry="none")
+    assert not project.exists("deploy")
+    for path in answers.DEPLOY_PATHS:
+        assert not project.exists(path)
+    assert "--environment" not in project.text(".github/workflows/metrics.yml")
+    assert "## Deployments" not in project.text("README.md")
+    assert "ENVIRONMENTS" not in project.text("scripts/setup_github.sh")
+
+
+# --- what deploy.yml does, target by target
+
+
+@pytest.mark.parametrize("notify", NOTIFY)
+@pytest.mark.parametrize("target", TARGETS)
+def test_deploys_by_digest_smoke_test_then_roll_back_on_failure(cookies, target, notify):
+    project = bake(cookies, deploy_target=target, notify=notify)
+    job = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]
+    steps = job["steps"]
+    assert job["environment"] == {"name": "${{ inputs.environment }}", "url": "${{ vars.APP_URL }}"}
+    ids = [s.get("id") for s in steps]
+    smoke = [i for i, s in enumerate(steps) if "scripts/smoke_test.py" in s.get("run", "")]
+    assert smoke and all('--commit "$COMMIT"' in steps[i]["run"] for i in smoke)
+    deploy, rollback = ids.index("deploy"), ids.index("rollback")
+    assert deploy < smoke[0] < rollback == smoke[-1] + 1
+    assert steps[rollback]["if"].startswith("failure() && ")
+    # The image always by digest: the deploy step (or the release it renders) names both.
+    text = yaml.safe_dump(steps[: rollback + 1])
+    assert "inputs.image }}@${{ inputs.digest }}" in text or '"$IMAGE@$DIGEST"' in text or "digest: $DIGEST" in text
+    assert not re.search(r"inputs\.image \}\}:", text), "an image by tag"
+    if notify == "none":
+        assert steps[-1] is steps[rollback]
+    else:
+        assert steps[-1]["name"] == "Tell the team" and steps[-1]["if"] == "always()"
+
+
+GOOD_RELEASE = {"IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": COMMIT}
+
+
+@pytest.mark.parametrize(
+    ("release", "errors"),
+    [
+        pytest.param(GOOD_RELEASE, [], id="good"),
+        pytest.param({**GOOD_RELEASE, "IMAGE": IMAGE + ":latest"}, ["image"], id="tagged-image"),
+        pytest.param({**GOOD_RELEASE, "DIGEST": "latest"}, ["digest"], id="tag-for-digest"),
+        pytest.param({**GOOD_RELEASE, "DIGEST": DIGEST + "; rm -rf /"}, ["digest"], id="injection"),
+        pytest.param({**GOOD_RELEASE, "COMMIT": "main"}, ["commit"], id="branch-for-commit"),
+        pytest.param({"IMAGE": "", "DIGEST": "", "COMMIT": ""}, ["image", "digest", "commit"], id="empty"),
+    ],
+)
+def test_the_release_is_checked_before_any_approval(cookies, tmp_path, release, errors):
+    project = bake(cookies)
+    script = step(project, "deploy.yml", "check", name="Check the image, digest and commit")["run"]
+    result, _ = run_step(project, script, release, tmp_path, check=False)
+    assert (result.returncode != 0) == bool(errors)
+    reported = re.findall(r"^::error::(\w+)", result.stdout, flags=re.MULTILINE)
+    assert reported == errors
+
+
+class Webhook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.server.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        """Quiet."""
+
+
+@pytest.mark.parametrize("notify", ["slack", "webhook"])
+def test_the_team_hears_of_success_failure_and_rollback(cookies, tmp_path, notify):
+    project = bake(cookies, notify=notify, environments="staging:develop, production:main")
+    script = step(project, "deploy.yml", "deploy", name="Tell the team")["run"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run_url = "https://github.com/your-org/flask-service/actions/runs/42"
+    try:
+        for status, rollback in [("success", ""), ("failure", "success"), ("failure", "failure"), ("failure", "skipped")]:
+            env = {
+                **deploy_job_env(project), "ENVIRONMENT": "production",
+                "WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook",
+                "STATUS": status, "ROLLBACK": rollback,
+                "REPOSITORY": "your-org/flask-service", "RUN_URL": run_url,
+            }
+            run_step(project, script, env, tmp_path)
+        run_step(project, script, {**env, "WEBHOOK_URL": ""}, tmp_path)  # unset: no message, no failure
+    finally:
+        server.shutdown()
+        server.server_close()
+    texts = [message["text"] for message in server.received]
+    assert [text.split()[0] for text in texts] == ["[success]", "[rolled-back]", "[failure]", "[failure]"]
+    assert "failed and was rolled back in production" in texts[1]
+    assert "and so did the rollback" in texts[2]
+    for text in texts:
+        assert f"your-org/flask-service {COMMIT[:7]} " in text and DIGEST[:19] in text and text.endswith(run_url)
+    if notify == "webhook":
+        assert server.received[1] | {"text": ""} == {
+            "event": "deploy", "status": "rolled-back", "environment": "production",
+            "repository": "your-org/flask-service", "commit": COMMIT, "image": IMAGE,
+            "digest": DIGEST, "run_url": run_url, "text": "",
+        }
+    else:
+        assert all(set(message) == {"text"} for message in server.received)
+
+
+# --- kubernetes: the manifests as the pipeline renders them
+
+
+def graceful_timeout(project) -> int:
+    return int(re.search(r'GUNICORN_GRACEFUL_TIMEOUT", "(\d+)"', project.text("gunicorn.conf.py")).group(1))
+
+
+@pytest.mark.parametrize(
+    "environments",
+    [*SHAPES.values(), "QA_1:develop, Prod-EU:main"],
+    ids=[*SHAPES, "odd-names"],
+)
+def test_kubernetes_release_renders_and_validates(cookies, tmp_path, environments):
+    import kubernetes_validate
+
+    project = bake(cookies, deploy_target="kubernetes", environments=environments)
+    script = step(project, "deploy.yml", "deploy", id="render")["run"]
+    for environment in answers.check_environments(environments):
+        _, outputs = run_step(project, script, {**deploy_job_env(project), "ENVIRONMENT": environment.name}, tmp_path)
+        assert outputs["namespace"] == environment.dns_label
+        documents = list(yaml.safe_load_all((project.path / outputs["manifests"]).read_text()))
+        for document in documents:
+            for version in ("1.30.0", kubernetes_validate.latest_version()):
+                kubernetes_validate.validate(document, version, strict=True)
+            assert document["metadata"]["namespace"] == environment.dns_label
+        kinds = {document["kind"]: document for document in documents}
+        assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+        pod = kinds["Deployment"]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["image"] == f"{IMAGE}@{DIGEST}"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert set(container["resources"]) == {"requests", "limits"}
+        pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert pod["terminationGracePeriodSeconds"] > pause + graceful_timeout(project)
+        assert "replicas" not in kinds["Deployment"]["spec"], "the autoscaler owns the replica count"
+        assert kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == "flask-service"
+
+
+# --- ECS: the task definition as the pipeline fills it in
+
+
+def test_ecs_task_definition_is_a_valid_registration(cookies, tmp_path):
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    project = bake(cookies, deploy_target="ecs", container_registry="ecr")
+    fill = step(project, "deploy.yml", "deploy", id="environment")
+    env = {
+        **deploy_job_env(project), "ENVIRONMENT": "production",
+        "EXECUTION_ROLE_ARN": "arn:aws:iam::111122223333:role/flask-service-execution",
+        "SECRET_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:flask-service-key",
+        "REGION": "eu-west-1",
+    }
+    assert set(fill["env"]) == {"EXECUTION_ROLE_ARN", "SECRET_KEY_ARN", "REGION"}
+    _, outputs = run_step(project, fill["run"], env, tmp_path)
+    task = json.loads(Path(outputs["task-definition"]).read_text())
+    # What amazon-ecs-render-task-definition then does: the named container gets the image.
+    render = step(project, "deploy.yml", "deploy", id="render")["with"]
+    (container,) = [c for c in task["containerDefinitions"] if c["name"] == render["container-name"]]
+    container["image"] = f"{IMAGE}@{DIGEST}"
+
+    ecs = botocore.session.get_session().get_service_model("ecs")
+    report = ParamValidator().validate(task, ecs.operation_model("RegisterTaskDefinition").input_shape)
+    assert not report.has_errors(), report.generate_report()
+    assert task["executionRoleArn"] == env["EXECUTION_ROLE_ARN"]
+    assert container["secrets"] == [{"name": "SECRET_KEY", "valueFrom": env["SECRET_KEY_ARN"]}]
+    assert container["logConfiguration"]["options"]["awslogs-region"] == "eu-west-1"
+    assert container["readonlyRootFilesystem"] is True and container["user"] == "65532:65532"
+    assert container["stopTimeout"] > graceful_timeout(project)
+
+
+# --- ssh-compose: the compose file and deploy.sh against a stand-in host
+
+
+def test_ssh_compose_file_follows_the_compose_spec(cookies):
+    project = bake(cookies, deploy_target="ssh-compose")
+    compose = "deploy/ssh-compose/compose.yaml"
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", compose], cwd=project.path)
+    service = project.yaml(compose)["services"]["app"]
+    assert service["image"].startswith("${IMAGE:?")
+    assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
+
+
+FAKE_SSH = """#!/usr/bin/env bash
+# A stand-in host: logs the options, then runs the remote command here.
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+while [ $# -gt 1 ]; do case "$1" in -o|-i) shift 2 ;; *) shift ;; esac; done
+exec bash -c "$1"
+"""
+FAKE_SCP = """#!/usr/bin/env bash
+printf 'scp %s\\n' "$*" >> "$FAKE_LOG"
+eval "target=\\${$#}"
+cp "${@: -2:1}" "${target#*:}"
+"""
+FAKE_DOCKER = """#!/usr/bin/env bash
+# docker compose --env-file FILE pull|up ...: log the image it would run; FAIL_UP=1 fails `up`.
+image=$(sed -n 's/^IMAGE=//p' "$3")
+printf 'docker %s %s\\n' "$4" "$image" >> "$FAKE_LOG"
+[ "$4" = up ] && [ "${FAIL_UP:-}" = 1 ] && exit 1
+exit 0
+"""
+
+
+def test_ssh_deploy_keeps_the_previous_release_and_rolls_back(cookies, tmp_path):
+    project = bake(cookies, deploy_target="ssh-compose")
+    fakes, host = tmp_path / "bin", tmp_path / "host"
+    fakes.mkdir()
+    host.mkdir()
+    for name, text in {"ssh": FAKE_SSH, "scp": FAKE_SCP, "docker": FAKE_DOCKER}.items():
+        (fakes / name).write_text(text)
+        (fakes / name).chmod(0o755)
+    log = tmp_path / "log"
+    env = {
+        **os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log),
+        "SSH_HOST": "203.0.113.10", "SSH_USER": "deploy", "DEPLOY_PATH": str(host),
+        "RUNNER_TEMP": str(tmp_path),
+    }
+
+    def deploy(*args, **extra):
+        return subprocess.run(
+            ["bash", "deploy/ssh-compose/deploy.sh", *args], cwd=project.path,
+            env={**env, **extra}, capture_output=True, text=True,
+        )
+
+    first, second = f"{IMAGE}@sha256:{'1' * 64}", f"{IMAGE}@sha256:{'2' * 64}"
+    assert deploy("release", first).returncode == 1  # no app.env with SECRET_KEY yet
+    (host / "app.env").write_text("SECRET_KEY=s3cret\n")
+    assert deploy("rollback").returncode == 1, "nothing to roll back to on a new host"
+    assert deploy("release", first).returncode == 0
+    assert (host / "compose.yaml").read_text() == project.text("deploy/ssh-compose/compose.yaml")
+    assert deploy("release", second).returncode == 0
+    assert (host / "release.env").read_text() == f"IMAGE={second}\n"
+    assert (host / "release.env.previous").read_text() == f"IMAGE={first}\n"
+    failed = deploy("release", f"{IMAGE}@sha256:{'3' * 64}", FAIL_UP="1")
+    assert failed.returncode != 0
+    assert deploy("rollback").returncode == 0
+    assert (host / "release.env").read_text() == f"IMAGE={second}\n", "back to what ran before"
+    bad = deploy("release", f"{IMAGE}:latest")
+    assert bad.returncode == 2 and "is not IMAGE@sha256:DIGEST" in bad.stderr
+
+    lines = log.read_text().splitlines()
+    assert [line for line in lines if line.startswith("docker")] == [
+        f"docker pull {first}", f"docker up {first}",
+        f"docker pull {second}", f"docker up {second}",
+        f"docker pull {IMAGE}@sha256:{'3' * 64}", f"docker up {IMAGE}@sha256:{'3' * 64}",
+        f"docker up {second}",
+    ]
+    ssh_calls = [line for line in lines if not line.startswith(("docker", "scp"))]
+    assert ssh_calls and all("StrictHostKeyChecking=yes" in line and "UserKnownHostsFile=" in line for line in ssh_calls)
+    run([tool("shellcheck"), "deploy/ssh-compose/deploy.sh"], cwd=project.path)
+
+
+# --- access control: environments and branch protection through `gh api`
+
+FAKE_GH = """#!{python}
+# A stand-in for the GitHub CLI: logs each call, answers what setup_github.sh asks.
+import json, os, sys
+
+args = sys.argv[1:]
+body = json.loads(sys.stdin.read()) if "--input" in args else None
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps({{"args": args, "body": body}}) + "\\n")
+valued = {{"--method", "--jq", "--input", "--json", "-f"}}
+words = [a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in valued]
+path = words[1] if words[0] == "api" else ""
+answers = {{
+    "user": "ada",
+    "users/ada": 7001,
+    "orgs/your-org/teams/platform": 9001,
+    "repos/your-org/flask-service": "main",
+    "repos/your-org/flask-service/git/ref/heads/main": "f" * 40,
+}}
+if words[:2] == ["repo", "view"]:
+    print("your-org/flask-service")
+elif path.endswith("/branches/develop"):
+    sys.exit(1)  # not pushed yet: the script creates it
+elif path in answers:
+    print(answers[path])
+"""
+
+
+def run_setup_github(project, tmp_path, **env) -> list[dict]:
+    fake = tmp_path / "bin" / "gh"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_GH.format(python=sys.executable))
+    fake.chmod(0o755)
+    log = tmp_path / "gh.log"
+    run(
+        ["bash", "scripts/setup_github.sh"], cwd=project.path,
+        env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log), **env},
+    )
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def calls(log, method, pattern):
+    return [
+        call for call in log
+        if ("--method" in call["args"]) == (method != "GET")
+        and (method == "GET" or call["args"][call["args"].index("--method") + 1] == method)
+        and any(re.fullmatch(pattern, arg) for arg in call["args"])
+    ]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_setup_github_creates_environments_and_protects_branches(cookies, tmp_path, shape):
+    project = bake(cookies, environments=SHAPES[shape])
+    run([tool("shellcheck"), "scripts/setup_github.sh"], cwd=project.path)
+    log = run_setup_github(project, tmp_path, REVIEWERS="user:ada team:platform")
+    environments = answers.check_environments(SHAPES[shape])
+
+    created = calls(log, "PUT", r"repos/your-org/flask-service/environments/[^/]+")
+    assert [call["args"][3].rsplit("/", 1)[1] for call in created] == [e.name for e in environments]
+    branch = None
+    for environment, call in zip(environments, created):
+        branch = environment.branch or branch  # a promoted environment deploys its chain's branch
+        reviewed = bool(environment.after) or environment is environments[-1]
+        expected = [{"type": "User", "id": 7001}, {"type": "Team", "id": 9001}] if reviewed else None
+        assert call["body"]["reviewers"] == expected, environment
+        assert call["body"]["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
+        (policy,) = calls(log, "POST", rf"repos/your-org/flask-service/environments/{environment.name}/deployment-branch-policies")
+        assert f"name={branch}" in policy["args"]
+
+    branches = sorted({e.branch for e in environments if e.branch})
+    protected = calls(log, "PUT", r"repos/your-org/flask-service/branches/.+/protection")
+    assert sorted(call["args"][3].split("/")[4] for call in protected) == branches
+    for call in protected:
+        body = call["body"]
+        assert body["required_pull_request_reviews"]["require_code_owner_reviews"] is True
+        assert body["required_status_checks"]["contexts"] == required_checks(project)
+    created_branches = calls(log, "POST", r"repos/your-org/flask-service/git/refs")
+    assert [c for c in created_branches if "ref=refs/heads/develop" in c["args"]] or "develop" not in branches
+
+
+def required_checks(project) -> list[str]:
+    return re.search(r"^REQUIRED_CHECKS=\((.*)\)$", project.text("scripts/setup_github.sh"), re.MULTILINE).group(1).split()
+
+
+def check_names(project) -> set[str]:
+    """The names GitHub gives ci.yml's checks: each job's name, a matrix job's once per combination."""
+    names = set()
+    for job_id, job in project.yaml(".github/workflows/ci.yml")["jobs"].items():
+        name = job.get("name", job_id)
+        matrix = job.get("strategy", {}).get("matrix", {})
+        combinations = [{}]
+        for key, values in matrix.items():
+            combinations = [{**c, key: value} for c in combinations for value in values]
+        for combination in combinations:
+            names.add(re.sub(r"\$\{\{ matrix\.([\w-]+) \}\}", lambda m: str(combination[m[1]]), name))
+    return names
+
+
+@pytest.mark.parametrize("overrides", [{}, {"container_registry": "none", "deploy_target": "none"}])
+def test_required_checks_are_named_as_ci_names_them(cookies, overrides):
+    project = bake(cookies, **overrides)
+    names = check_names(project)
+    assert required_checks(project) and set(required_checks(project)) <= names
+    # That one check stands for all the others: the gate needs every job but the deploys.
+    ci = project.yaml(".github/workflows/ci.yml")["jobs"]
+    (gate,) = required_checks(project)
+    assert set(ci[gate]["needs"]) == {name for name in ci if name != gate and not name.startswith("deploy-")}
+    matrix = answers.split_list(project.context["os_matrix"])
+    versions = answers.python_versions(project.context["python_versions"])
+    assert len([name for name in names if name.startswith("test (")]) == len(matrix) * len(versions)
+
+
+# --- the smoke test against the service really running
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A baked default project in a venv of its runtime dependencies."""
+    from cookiecutter.main import cookiecutter
+
+    out = tmp_path_factory.mktemp("smoke")
+    path = Path(cookiecutter(str(answers.ROOT), no_input=True, output_dir=str(out)))
+    python = find_python(answers.python_versions(DEFAULTS["python_versions"]))
+    venv = out / "venv"
+    run([tool("uv"), "venv", "--quiet", "--python", python, str(venv)], cwd=path)
+    install = [tool("uv"), "pip", "install", "--native-tls", "--quiet", "--python", str(venv)]
+    run([*install, "-r", "requirements.txt"], cwd=path)
+    run([*install, "--no-deps", "."], cwd=path)
+    return path, venv / "bin" / "python"
+
+
+def serve(project: Path, python: Path, config: str = "gunicorn.conf.py"):
+    port = free_port()
+    server = subprocess.Popen(
+        [str(python), "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}", "flask_service.wsgi:app"],
+        cwd=project, env={**os.environ, "SECRET_KEY": "smoke", "GIT_COMMIT": COMMIT, "ACCESS_LOG": "0"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def smoke(project: Path, python: Path, url: str, commit: str, wait="20"):
+    return subprocess.run(
+        [str(python), "scripts/smoke_test.py", url, "--commit", commit, "--wait", wait, "--interval", "0.5"],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_smoke_test_passes_on_the_running_release_and_fails_clearly(served):
+    project, python = served
+    server, url = serve(project, python)
+    try:
+        passed = smoke(project, python, url, COMMIT)  # retries while gunicorn starts
+        assert passed.returncode == 0, passed.stderr
+        assert passed.stdout.startswith(f"smoke test passed: {url} is ready") and COMMIT in passed.stdout
+        other = "feedfacefeedfacefeedfacefeedfacefeedface"
+        wrong = smoke(project, python, url, other)
+        assert wrong.returncode == 1
+        assert wrong.stderr == (
+            f"smoke test failed: {url}/version reports commit {COMMIT!r}, expected {other!r}:"
+            " the release is not running\n"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+NOT_READY = """\
+exec(open("gunicorn.conf.py").read())
+
+
+def post_worker_init(worker):
+    # A readiness check that fails, as a lost database would: /readyz answers 503.
+    worker.wsgi.extensions["readiness"].add_check("database", lambda: False)
+"""
+
+
+@pytest.mark.slow
+def test_smoke_test_fails_clearly_while_not_ready(served, tmp_path):
+    project, python = served
+    config = tmp_path / "not_ready.conf.py"
+    config.write_text(NOT_READY)
+    server, url = serve(project, python, str(config))
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # up, so the failure is /readyz's, not the port's
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        failed = smoke(project, python, url, COMMIT, wait="1")
+        assert failed.returncode == 1
+        assert re.fullmatch(
+            rf"smoke test failed: {re.escape(url)}/readyz answered 503 \(failing: database\);"
+            r" gave up after \d+ tries in 1 s\n",
+            failed.stderr,
+        ), failed.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# --- DORA metrics: the generated script on its recorded API answers
+
+
+class Recorded(BaseHTTPRequestHandler):
+    def do_GET(self):
+        answer = self.server.recording[f"GET {self.path}"]
+        self.send_response(200)
+        if answer["link"]:
+            self.send_header("Link", f'<http://127.0.0.1:{self.server.server_port}{answer["link"]}>; rel="next"')
+        self.end_headers()
+        self.wfile.write(json.dumps(answer["body"]).encode())
+
+    def log_message(self, *args):
+        """Quiet."""
+
+
+def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
+    project = bake(cookies)
+    recording = json.loads(project.text("tests/fixtures/github_api.json"))["interactions"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorded)
+    server.recording = {answer["request"]: answer for answer in recording}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run(
+            [sys.executable, "scripts/dora_metrics.py", "--repo", "acme/shop", "--until", "2026-11-26T12:00:00Z",
+             "--environment", "staging", "--environment", "production", "--json", str(tmp_path / "m.json"),
+             "--summary", str(tmp_path / "m.md")],
+            cwd=project.path,
+            env={"GITHUB_TOKEN": "t", "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}"},
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    figures = json.loads((tmp_path / "m.json").read_text())
+    # By hand from the recording: 9 counted runs (7 green), 2650 s between them.
+    assert figures["builds"] == pytest.approx(
+        {"runs": 9, "succeeded": 7, "failed": 2, "success_rate": 7 / 9, "average_duration_seconds": 2650 / 9}
+    )
+    # production: 4 good deploys of 6 in 30 days; lead times 126, 65, 16, 65 min; restores
+    # after 39 min and 18 h 3 min.
+    assert figures["deployments"]["production"] == pytest.approx({
+        "deploys": 6, "succeeded": 4, "failed": 2, "per_day": 4 / 30, "lead_time_seconds": 65 * 60,
+        "change_failure_rate": 1 / 3, "time_to_restore_seconds": (39 * 60 + 18 * 3600 + 3 * 60) / 2,
+        "unrestored": 0,
+    })
+    assert figures["deployments"]["staging"]["time_to_restore_seconds"] == 16 * 3600 + 21 * 60
+    assert "| change failure rate | 33.3 % (1 of 3) | 33.3 % (2 of 6) | below 15 % |" in (tmp_path / "m.md").read_text()
+
+
+# --- the answers' helpers the deploy files use
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("production", "production"), ("QA_1", "qa-1"), ("Prod-EU", "prod-eu"), ("dev_", "dev")],
+)
+def test_environment_names_become_dns_labels(name, label):
+    assert answers.Environment(name, branch="main").dns_label == label
+
