@@ -25,3 +25,8 @@ def init_app(app: Flask) -> None:
     def return_request_id(response: Response) -> Response:
         response.headers[HEADER] = g.get("request_id") or uuid.uuid4().hex
         return response
+
+    @app.teardown_request
+    def forget_request_id(_error: BaseException | None) -> None:
+        # Logs between requests (a worker exiting, say) belong to no request.
+        structlog.contextvars.clear_contextvars()
