@@ -49,16 +49,20 @@ RATIOS = {
 }
 
 
-def variants(project: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
-    """name -> (gunicorn arguments after `-m gunicorn`, extra environment)."""
+def variants(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
+    """name -> (folder to run in, gunicorn arguments after `-m gunicorn`, extra environment).
+
+    The bare app runs in a folder of its own: gunicorn reads ./gunicorn.conf.py where it finds one.
+    """
     bare = ["-w", WORKERS, "-k", "sync", "bare:app"]
     service = ["-c", "gunicorn.conf.py", f"{PACKAGE}.wsgi:app"]
     service_env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS}
+    bare_folder = project.parent / "bare"
     return {
-        "bare": (bare, {}),
-        "bare+accesslog": (["--access-logfile", "-", *bare], {}),
-        "service": (service, service_env),
-        "service-no-accesslog": (service, {**service_env, "ACCESS_LOG": "0"}),
+        "bare": (bare_folder, bare, {}),
+        "bare+accesslog": (bare_folder, ["--access-logfile", "-", *bare], {}),
+        "service": (project, service, service_env),
+        "service-no-accesslog": (project, service, {**service_env, "ACCESS_LOG": "0"}),
     }
 
 
@@ -153,12 +157,20 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
     return rps, p99_ms, cpu / requests * 1e6
 
 
-def bake(workdir: Path) -> Baked:
+def bake(workdir: Path, template: Path | None = None) -> Baked:
+    """The default answers baked (again) into `workdir`, with the bare app beside them."""
     from cookiecutter.main import cookiecutter
 
-    path = Path(cookiecutter(str(ROOT), no_input=True, output_dir=str(workdir), overwrite_if_exists=True))
-    (path / "bare.py").write_text(BARE_APP, "utf-8")
-    return Baked(path, dict(RENDERED_DEFAULTS))
+    path = cookiecutter(str(template or ROOT), no_input=True, output_dir=str(workdir), overwrite_if_exists=True)
+    (workdir / "bare").mkdir(exist_ok=True)
+    (workdir / "bare" / "bare.py").write_text(BARE_APP, "utf-8")
+    return Baked(Path(path), dict(RENDERED_DEFAULTS))
+
+
+def install(project: Baked, venv: Path) -> Path:
+    """The project's runtime pins in `venv`, made once and then reused."""
+    python = venv / "bin" / "python"
+    return python if python.exists() else project_venv(project, venv, groups=())
 
 
 def main() -> None:
@@ -167,13 +179,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--launches", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="bake and install here, and reuse the venv next time")
+    parser.add_argument("--template", type=Path, help="bake this template instead of this checkout")
     options = parser.parse_args()
 
     workdir = options.keep or Path(tempfile.mkdtemp(prefix="bench-load-"))
-    project = bake(workdir)
-    venv = workdir / "venv"
-    python = venv / "bin" / "python" if venv.exists() else project_venv(project, venv, groups=())
-    servers = {name: Server(python, project.path, *spec) for name, spec in variants(project.path).items()}
+    project = bake(workdir, options.template)
+    python = install(project, workdir / "venv")
+    servers = {name: Server(python, *spec) for name, spec in variants(project.path).items()}
 
     try:
         for server in servers.values():
@@ -200,10 +212,9 @@ def main() -> None:
 
     print(f"\ntime from launch to first 200, median of {options.launches} launches")
     for name in ("bare", "service"):
-        args, env = variants(project.path)[name]
         times = []
         for _ in range(options.launches):
-            server = Server(python, project.path, args, env)
+            server = Server(python, *variants(project.path)[name])
             try:
                 times.append(server.wait_for_200())
             finally:
