@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from time import perf_counter
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -42,30 +42,50 @@ def init_app(app: Flask) -> None:
         multiprocess.MultiProcessCollector(registry)
         # Workers are forked by the gunicorn master (do not use preload_app).
         registry.register(ServerProcessCollector(os.getppid()))
-    # The same few label sets come back request after request: look each up once.
-    series: dict[tuple[str, str, int], tuple] = {}
-
-    @app.before_request
-    def start_timer() -> None:
-        g.metrics_start = perf_counter()
-
-    @app.after_request
-    def record_request(response: Response) -> Response:
-        now = perf_counter()
-        elapsed = now - g.get("metrics_start", now)
-        method = request.method if request.method in METHODS else "OTHER"
-        rule = request.url_rule
-        key = (method, rule.rule if rule else UNMATCHED, response.status_code)
-        if key not in series:
-            series[key] = (REQUESTS.labels(*key), LATENCY.labels(*key))
-        requests, latency = series[key]
-        requests.inc()
-        latency.observe(elapsed)
-        return response
 
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    app.wsgi_app = RequestMetrics(app.wsgi_app)
+
+
+class RequestMetrics:
+    """WSGI middleware counting and timing every request, at little cost per request."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        # The same few label sets come back again and again: look each up once.
+        self.series: dict[tuple[str, str, str], tuple] = {}
+
+    def __call__(self, environ, start_response):
+        started = perf_counter()
+        labels = None
+
+        def start_response_counted(status, headers, exc_info=None):
+            nonlocal labels
+            # Flask's request, with the route it matched, is still in the environ here.
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            method = environ["REQUEST_METHOD"]
+            labels = (
+                method if method in METHODS else "OTHER",
+                rule.rule if rule else UNMATCHED,
+                status[:3],
+            )
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start_response_counted)
+        finally:
+            if labels is not None:  # else it raised before answering: testing only
+                if labels not in self.series:
+                    self.series[labels] = (
+                        REQUESTS.labels(*labels),
+                        LATENCY.labels(*labels),
+                    )
+                requests, latency = self.series[labels]
+                requests.inc()
+                latency.observe(perf_counter() - started)
 
 
 class ServerProcessCollector(Collector):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Nothing here is a page: no scripts, frames or embedding, no referrer to leak.
@@ -13,7 +13,7 @@ HEADERS = [
     ("Cross-Origin-Resource-Policy", "same-origin"),
 ]
 # API answers are for this caller, now: not for shared caches. A view may say otherwise.
-CACHE_CONTROL = "no-store"
+CACHE_CONTROL = ("Cache-Control", "no-store")
 CORS_ALLOW_HEADERS = "Content-Type, Authorization, X-Request-ID"
 CORS_MAX_AGE = "600"
 
@@ -30,40 +30,66 @@ def init_app(app: Flask) -> None:
             x_port=hops,
             x_prefix=hops,
         )
-
     headers = list(HEADERS)
     if app.config["HSTS_SECONDS"]:
         # No redirect to HTTPS here: TLS ends at the proxy, and probes come over HTTP.
         max_age = app.config["HSTS_SECONDS"]
         headers.append(("Strict-Transport-Security", f"max-age={max_age}"))
-
-    @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        response.headers.extend(headers)
-        if "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = CACHE_CONTROL
-        return response
-
+    app.wsgi_app = ApiHeaders(app.wsgi_app, headers)
     if app.config["CORS_ORIGINS"]:
-        init_cors(app, frozenset(app.config["CORS_ORIGINS"]))
+        app.wsgi_app = Cors(app.wsgi_app, frozenset(app.config["CORS_ORIGINS"]))
 
 
-def init_cors(app: Flask, origins: frozenset[str]) -> None:
-    """Let browsers on `origins` ("*": any) call the API, without credentials."""
+class ApiHeaders:
+    """WSGI middleware adding `headers` to every response, errors included."""
 
-    @app.after_request
-    def add_cors_headers(response: Response) -> Response:
-        response.vary.add("Origin")
-        origin = request.headers.get("Origin")
-        if origin is None or not ("*" in origins or origin in origins):
-            return response
-        headers = response.headers
-        headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
-        headers["Access-Control-Expose-Headers"] = "X-Request-ID"
-        preflight = "Access-Control-Request-Method" in request.headers
-        if preflight and request.method == "OPTIONS":
-            # Flask's automatic OPTIONS answer lists the route's methods in Allow.
-            headers["Access-Control-Allow-Methods"] = headers.get("Allow", "")
-            headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
-            headers["Access-Control-Max-Age"] = CORS_MAX_AGE
-        return response
+    def __init__(self, wsgi_app, headers: list[tuple[str, str]]) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = headers
+
+    def __call__(self, environ, start_response):
+        def start_response_with_headers(status, headers, exc_info=None):
+            if not any(name.lower() == "cache-control" for name, _ in headers):
+                headers.append(CACHE_CONTROL)
+            headers.extend(self.headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_response_with_headers)
+
+
+class Cors:
+    """WSGI middleware letting browsers on `origins` ("*": any) call the API, without
+    credentials."""
+
+    def __init__(self, wsgi_app, origins: frozenset[str]) -> None:
+        self.wsgi_app = wsgi_app
+        self.any_origin = "*" in origins
+        self.origins = origins
+
+    def __call__(self, environ, start_response):
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None or not (self.any_origin or origin in self.origins):
+            allowed = []
+        else:
+            allowed = [
+                ("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
+                ("Access-Control-Expose-Headers", "X-Request-ID"),
+            ]
+        preflight = (
+            allowed
+            and environ["REQUEST_METHOD"] == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        )
+
+        def start_response_with_cors(status, headers, exc_info=None):
+            if preflight:
+                # Flask's automatic OPTIONS answer lists the route's methods in Allow.
+                methods = next((v for n, v in headers if n.lower() == "allow"), "")
+                allowed.append(("Access-Control-Allow-Methods", methods))
+                allowed.append(("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS))
+                allowed.append(("Access-Control-Max-Age", CORS_MAX_AGE))
+            headers.append(("Vary", "Origin"))
+            headers.extend(allowed)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_response_with_cors)

@@ -1,4 +1,5 @@
 import pytest
+from flask import session
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import ConfigError, load_config
@@ -80,3 +81,14 @@ def test_wsgi_entry_point_builds_the_app(monkeypatch):
     from {{ cookiecutter.package_name }} import wsgi
 
     assert wsgi.app.name == "{{ cookiecutter.package_name }}"
+
+
+def test_sessions_work_for_views_that_use_them(app, client):
+    @app.post("/visits")
+    def visit():
+        session["visits"] = session.get("visits", 0) + 1
+        return {"visits": session["visits"]}
+
+    assert client.post("/visits").json == {"visits": 1}
+    assert client.post("/visits").json == {"visits": 2}  # from the signed cookie
+    assert "Set-Cookie" not in client.get("/healthz").headers
