@@ -60,8 +60,7 @@ def test_api_headers_over_http(base_url):
 
 def test_metrics_over_http(base_url):
     fetch(f"{base_url}/healthz")
-    url = f"{base_url}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=5) as response:
         text = response.read().decode()
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in text
 {%- endif %}
