@@ -39,6 +39,8 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Headers from a proxy are trusted only from these addresses (see ProxyFix in the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No control socket for gunicornc: nothing uses it, and it wants a writable home folder.
+control_socket_disable = True
 {%- if cookiecutter.metrics == "prometheus" %}
 
 # Metrics from every worker (prometheus_client's multiprocess mode): each one keeps its
