@@ -158,13 +158,15 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
 
 
 def bake(workdir: Path, template: Path | None = None) -> Baked:
-    """The default answers baked (again) into `workdir`, with the bare app beside them."""
-    from cookiecutter.main import cookiecutter
+    """The default answers baked (again) into `workdir`, with the bare app beside them.
 
-    path = cookiecutter(str(template or ROOT), no_input=True, output_dir=str(workdir), overwrite_if_exists=True)
+    In a process of its own: the template imports its own answers module, which may differ.
+    """
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--overwrite-if-exists"]
+    subprocess.run([*command, str(template or ROOT), "-o", "."], cwd=workdir, check=True)
     (workdir / "bare").mkdir(exist_ok=True)
     (workdir / "bare" / "bare.py").write_text(BARE_APP, "utf-8")
-    return Baked(Path(path), dict(RENDERED_DEFAULTS))
+    return Baked(workdir / RENDERED_DEFAULTS["project_slug"], dict(RENDERED_DEFAULTS))
 
 
 def install(project: Baked, venv: Path) -> Path:
