@@ -28,7 +28,7 @@ max_requests_jitter = max_requests // 10
 # `drain` seconds while load balancers stop sending traffic, then finish what they have.
 # gunicorn kills what is left at graceful_timeout. Keep
 #   drain + the longest request  <  graceful_timeout  <  the platform's grace period
-# (Kubernetes terminationGracePeriodSeconds: 30 by default; docker stop: 10, raise it).
+# (Kubernetes terminationGracePeriodSeconds: 30 by default; docker stop: 10, so -t 30).
 drain = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", "5"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 
@@ -51,6 +51,7 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 {%- endif %}
 
 
+# The hooks import the app's modules when called: after this file set the environment.
 def when_ready(server):
     from {{ cookiecutter.package_name }} import shutdown
 
