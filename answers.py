@@ -43,12 +43,21 @@ DISTROLESS_PYTHON = "3.13"
 OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
 
 # Files that belong to one answer's value: removed from the baked project when the answer is
-# anything else. Paths are relative to the project root; a directory goes whole.
+# anything else. Paths are relative to the project root, with the package folder named as in the
+# template (see baked_path); a directory goes whole.
 OWNED_PATHS = {
     ("code_style", "black+flake8"): [".flake8"],
     ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
     ("deploy_target", "ecs"): ["deploy/ecs"],
     ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
+    ("metrics", "prometheus"): [
+        "src/{{cookiecutter.package_name}}/metrics.py",
+        "tests/unit/test_metrics.py",
+    ],
+    ("error_tracking", "sentry"): [
+        "src/{{cookiecutter.package_name}}/error_tracking.py",
+        "tests/unit/test_error_tracking.py",
+    ],
 }
 DEPLOY_PATHS = [
     ".github/workflows/deploy.yml",
@@ -242,6 +251,14 @@ def check_or_exit(answers: dict) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+PACKAGE_FOLDER = "{{cookiecutter.package_name}}"
+
+
+def baked_path(relative: str, answers: dict) -> str:
+    """A manifest path as it is in the baked project: the package folder takes its name."""
+    return relative.replace(PACKAGE_FOLDER, answers["package_name"])
+
+
 def paths_to_prune(answers: dict) -> list[str]:
     paths = [
         path
@@ -251,7 +268,7 @@ def paths_to_prune(answers: dict) -> list[str]:
     ]
     paths += [path for (name, value), pruned in PRUNED_PATHS.items() if answers[name] == value for path in pruned]
     paths += [path for path, keep in KEPT_WHEN.items() if not keep(answers)]
-    return paths
+    return [baked_path(path, answers) for path in paths]
 
 
 def prune(answers: dict, project: Path) -> None:

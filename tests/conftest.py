@@ -13,7 +13,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _template_from_this_checkout(request):
     # pytest-cookies bakes the template named by --template, "." by default: make "." this checkout.
     request.config.option.template = str(ROOT)

@@ -51,6 +51,7 @@ def assert_pruned_as_answered(project):
     for (name, value), paths in answers.OWNED_PATHS.items():
         if context[name] == value:
             for relative in paths:
+                relative = answers.baked_path(relative, context)
                 assert project.exists(relative), f"{relative} is missing for {name}={value}"
     for name, text in answers.lock_files(context).items():
         assert project.text(name) == text and "<<" not in text, f"{name} is not the pinned lock"

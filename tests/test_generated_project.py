@@ -1,7 +1,8 @@
 """The generated project's own checks, run as its owner would: install, lint, bandit, tests.
 
 test_workflows.py runs the same checks through the generated workflow's own steps for the
-defaults and for uv + ruff; here are the other combinations of package manager, style and audit."""
+defaults and for uv + ruff; here are other combinations of package manager, style, audit,
+metrics and error tracking."""
 
 import os
 import sys
@@ -10,14 +11,23 @@ import xml.etree.ElementTree as ET
 import pytest
 from helpers import answers, bake, combination_id, find_python, pairwise, run
 
+# With the defaults' metrics=prometheus, error_tracking=none there, these cover the other
+# combinations of metrics and error_tracking.
 COMBINATIONS = [
     pytest.param(
-        {"package_manager": "pip", "code_style": "ruff", "dependency_audit": "safety"},
-        id="pip-ruff-safety",
+        {"package_manager": "pip", "code_style": "ruff", "dependency_audit": "safety",
+         "metrics": "none", "error_tracking": "sentry"},
+        id="pip-ruff-safety-no_metrics-sentry",
     ),
     pytest.param(
-        {"package_manager": "uv", "code_style": "black+flake8", "dependency_audit": "none"},
-        id="uv-black_flake8-no-audit",
+        {"package_manager": "uv", "code_style": "black+flake8", "dependency_audit": "none",
+         "metrics": "prometheus", "error_tracking": "sentry"},
+        id="uv-black_flake8-no-audit-sentry",
+    ),
+    pytest.param(
+        {"package_manager": "pip", "code_style": "black+flake8", "dependency_audit": "pip-audit",
+         "metrics": "none", "error_tracking": "none"},
+        id="pip-black_flake8-no_metrics",
     ),
 ]
 

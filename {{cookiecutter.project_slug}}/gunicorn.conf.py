@@ -1,6 +1,11 @@
 """gunicorn settings, from the environment so one image serves every environment."""
 
 import os
+{%- if cookiecutter.metrics == "prometheus" %}
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+{%- endif %}
 
 # In a container the network namespace is the boundary: listen on all its interfaces.
 port = os.environ.get("PORT", "8000")
@@ -8,12 +13,24 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{port}")  # nosec B104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Time in-flight requests get after SIGTERM; below the platform's grace period.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
+{%- if cookiecutter.metrics == "prometheus" %}
+# Workers are not recycled unless asked: each recycled worker leaves its metrics files,
+# which every scrape then reads (0.4 ms apiece). Set it to bound slow memory growth.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+{%- else %}
 # Recycle workers now and then, staggered, to bound slow memory growth.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+{%- endif %}
 max_requests_jitter = max_requests // 10
+
+# Shutdown on SIGTERM (see shutdown.py): /readyz turns 503 at once; workers serve on for
+# `drain` seconds while load balancers stop sending traffic, then finish what they have.
+# gunicorn kills what is left at graceful_timeout. Keep
+#   drain + the longest request  <  graceful_timeout  <  the platform's grace period
+# (Kubernetes terminationGracePeriodSeconds: 30 by default; docker stop: 10, so -t 30).
+drain = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", "5"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 
 # JSON logs on stdout: the app's, gunicorn's errors and one access line per request.
 logger_class = "{{ cookiecutter.package_name }}.logs.GunicornLogger"
@@ -22,3 +39,43 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Headers from a proxy are trusted only from these addresses (see ProxyFix in the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No control socket for gunicornc: nothing uses it, and it wants a writable home folder.
+control_socket_disable = True
+{%- if cookiecutter.metrics == "prometheus" %}
+
+# Metrics from every worker (prometheus_client's multiprocess mode): each one keeps its
+# counts in files here and /metrics adds them up. A fresh directory for each server; a
+# reload (SIGHUP) runs this file again and keeps it. Set before the app is imported.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+{%- endif %}
+
+
+# The hooks import the app's modules when called: after this file set the environment.
+def when_ready(server):
+    from {{ cookiecutter.package_name }} import shutdown
+
+    shutdown.on_master_ready(server)
+
+
+def post_worker_init(worker):
+    from {{ cookiecutter.package_name }} import shutdown
+
+    shutdown.on_worker_ready(worker, drain)
+{%- if cookiecutter.metrics == "prometheus" %}
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    # The counts die with the server; an exited worker's stay until then.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    for path in directory.glob("*.db"):
+        path.unlink()
+    with suppress(OSError):  # not empty: not only ours
+        directory.rmdir()
+{%- endif %}

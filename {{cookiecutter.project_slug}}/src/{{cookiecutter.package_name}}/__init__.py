@@ -5,8 +5,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
-from . import api, errors, health, request_id
+from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, request_id, security
 from .config import load_config
 from .logs import configure_logging
 
@@ -16,15 +17,33 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a bare che
     __version__ = "0+unknown"
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without making a signer (costly) for a request
+    that brings no session cookie, as nearly all API requests."""
+
+    def open_session(self, app, request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: configuration from the environment, then `overrides`."""
     app = Flask(__name__)
+    app.session_interface = CookieSessions()
     app.config.from_mapping(load_config())
     app.config.update(overrides or {})
     configure_logging(app.config["LOG_LEVEL"])
-
-    request_id.init_app(app)
+{%- if cookiecutter.error_tracking == "sentry" %}
+    error_tracking.init_app(app)
+{%- endif %}
     errors.init_app(app)
     health.init_app(app)
     app.register_blueprint(api.blueprint)
+    # WSGI middleware, each wrapping the app as it is so far.
+    security.init_app(app)
+    request_id.init_app(app)
+{%- if cookiecutter.metrics == "prometheus" %}
+    metrics.init_app(app)  # last, so that it times all the rest
+{%- endif %}
     return app

@@ -30,11 +30,6 @@ def load_config(environ: Mapping[str, str] = os.environ) -> dict:
         # Development and tests get a throwaway key, new at every start.
         secret_key = secrets.token_hex(32)
 
-    try:
-        max_content_length = int(environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
-    except ValueError:
-        raise ConfigError("MAX_CONTENT_LENGTH must be a number of bytes") from None
-
     return {
         "APP_ENV": app_env,
         "DEBUG": app_env == "development",
@@ -44,9 +39,33 @@ def load_config(environ: Mapping[str, str] = os.environ) -> dict:
             "LOG_LEVEL", "DEBUG" if app_env == "development" else "INFO"
         ).upper(),
         # Flask answers 413 to bodies larger than this.
-        "MAX_CONTENT_LENGTH": max_content_length,
+        "MAX_CONTENT_LENGTH": whole_number(environ, "MAX_CONTENT_LENGTH", 1024 * 1024),
         # Baked into the image at build time, so /version proves what is running.
         "GIT_COMMIT": environ.get("GIT_COMMIT", "unknown"),
         # The release being built (a tag); empty: the installed package's version.
         "APP_VERSION": environ.get("APP_VERSION", ""),
+        # How many proxies in front (load balancer, ingress) set X-Forwarded-* headers;
+        # 0 trusts none, as a client could forge them.
+        "TRUSTED_PROXIES": whole_number(environ, "TRUSTED_PROXIES", 0),
+        # Browser origins allowed to call the API (CORS); none unless listed.
+        "CORS_ORIGINS": [
+            origin.strip()
+            for origin in environ.get("CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ],
+        # Strict-Transport-Security max-age (browsers heed it over HTTPS only); 0: none.
+        "HSTS_SECONDS": whole_number(
+            environ, "HSTS_SECONDS", 365 * 24 * 3600 if app_env == "production" else 0
+        ),
+{%- if cookiecutter.error_tracking == "sentry" %}
+        # Errors go to Sentry only when this is set.
+        "SENTRY_DSN": environ.get("SENTRY_DSN", ""),
+{%- endif %}
     }
+
+
+def whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, str(default))
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"{name}={value!r} must be a whole number")
+    return int(value)

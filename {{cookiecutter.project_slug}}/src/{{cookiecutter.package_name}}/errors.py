@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, got_request_exception, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = structlog.get_logger(__name__)
@@ -32,4 +32,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response:
         log.exception("unhandled_error")
+        # Handled here, so Flask does not send this signal: error trackers listen to it.
+        got_request_exception.send(current_app._get_current_object(), exception=error)
         return problem(500, "Internal Server Error", InternalServerError.description)

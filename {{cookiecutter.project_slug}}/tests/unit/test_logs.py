@@ -30,6 +30,7 @@ def test_gunicorn_access_log_is_one_json_line(capsys):
         "request_id": "req-9",
     }
     assert expected.items() <= line.items()
+    assert line["timestamp"].endswith("Z")
 
 
 def test_gunicorn_access_log_can_be_off(capsys):

@@ -33,3 +33,8 @@ def test_logs_are_json_lines_with_the_request_id(capsys, app, client):
     ].items()
     assert lines[1]["event"] == "from stdlib"
     assert lines[1]["level"] == "warning"
+
+
+def test_the_request_id_is_forgotten_after_the_request(client):
+    client.get("/healthz", headers={"X-Request-ID": "req-2"})
+    assert structlog.contextvars.get_contextvars() == {}

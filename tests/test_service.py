@@ -1,0 +1,329 @@
+"""The generated service under load, served by the real gunicorn with its own gunicorn.conf.py.
+
+A bounded client in the test (threads with http.client, on loopback) keeps requests going while
+the master gets SIGHUP or SIGTERM; every request must get its answer. A test-only WSGI module
+adds a slow route and a route that names the worker, to the very app the product serves.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from helpers import RENDERED_DEFAULTS, answers, bake, project_venv
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
+
+PACKAGE = RENDERED_DEFAULTS["package_name"]
+TEST_APP = f'''\
+"""Test only, not shipped: the product's app with a slow route and one naming the worker."""
+
+import os
+import time
+
+from flask import request
+
+from {PACKAGE}.wsgi import app
+
+
+@app.get("/test/slow")
+def slow():
+    time.sleep(float(request.args["seconds"]))
+    return {{"pid": os.getpid()}}
+
+
+@app.get("/test/pid")
+def pid():
+    time.sleep(0.01)
+    return {{"pid": os.getpid()}}
+'''
+
+
+@pytest.fixture(scope="session")
+def service(cookies_session, tmp_path_factory):
+    """The default project, the python of a venv with it installed, and a folder holding the
+    test-only WSGI module."""
+    project = bake(cookies_session)
+    python = project_venv(project, tmp_path_factory.mktemp("venv"), groups=())
+    extra = tmp_path_factory.mktemp("test-app")
+    (extra / "test_app.py").write_text(TEST_APP, "utf-8")
+    return project, python, extra
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    def request(self, method, path, body=None, headers=None, timeout=10.0):
+        """(status, headers, body bytes); raises OSError when the connection fails."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def workers(self) -> set[int]:
+        pid = self.process.pid
+        return set(map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
+
+
+@contextmanager
+def serve(service, **environ):
+    """gunicorn with the project's gunicorn.conf.py and the test app, until it answers."""
+    project, python, extra = service
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": "service-tests",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "3",
+        "PYTHONPATH": str(extra),
+        **environ,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = extra / f"gunicorn-{port}.log"
+    with log.open("wb") as output:
+        command = [str(python), "-m", "gunicorn", "-c", "gunicorn.conf.py", "test_app:app"]
+        process = subprocess.Popen(command, cwd=project.path, env=env, stdout=output, stderr=output)
+    server = Server(process, port, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"gunicorn exited early:\n{log.read_text()[-3000:]}"
+            try:
+                if server.request("GET", "/readyz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn did not get ready:\n{log.read_text()[-3000:]}"
+            time.sleep(0.05)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+@dataclass
+class Load:
+    """Clients that keep sending requests until told to stop (or a bound is reached)."""
+
+    server: Server
+    clients: int = 6
+    path: str = "/healthz"
+    max_requests: int = 3000  # per client
+    max_seconds: float = 30.0
+    stop: threading.Event = field(default_factory=threading.Event)
+    results: list = field(default_factory=list)  # (started, status or the exception)
+
+    def __post_init__(self):
+        self.threads = [threading.Thread(target=self.client, daemon=True) for _ in range(self.clients)]
+
+    def client(self):
+        end = time.monotonic() + self.max_seconds
+        for _ in range(self.max_requests):
+            if self.stop.is_set() or time.monotonic() > end:
+                return
+            started = time.monotonic()
+            try:
+                outcome = self.server.request("GET", self.path)[0]
+            except OSError as error:
+                outcome = error
+            self.results.append((started, outcome))
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def failures(self):
+        return [(started, outcome) for started, outcome in self.results if outcome != 200]
+
+
+def in_thread(function, *args):
+    """Run `function(*args)` in a thread; returns a callable that joins it and gives its result."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = function(*args)
+        except OSError as error:
+            result["value"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+
+    def join():
+        thread.join(timeout=60)
+        return result.get("value")
+
+    return join
+
+
+def test_sighup_replaces_every_worker_and_loses_no_request(service):
+    with serve(service) as server:
+        before = server.workers()
+        # Slow requests too, so that each old worker has one in hand when told to go.
+        slow = "/test/slow?seconds=0.1"
+        with Load(server, clients=4) as fast, Load(server, clients=4, path=slow) as slow:
+            time.sleep(1)
+            server.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while server.workers() & before or len(server.workers()) < 3:
+                assert time.monotonic() < deadline, "the old workers were not replaced"
+                time.sleep(0.1)
+            time.sleep(1)  # and load on the new ones
+        assert server.workers().isdisjoint(before)
+    assert len(fast.results) > 100 and len(slow.results) > 50, "too little load to prove anything"
+    assert fast.failures() == [] and slow.failures() == []
+
+
+def test_sigterm_turns_readyz_503_and_finishes_every_accepted_request(service):
+    drain = 2.0
+    timings = {"SHUTDOWN_DRAIN_SECONDS": str(drain), "GUNICORN_GRACEFUL_TIMEOUT": "15"}
+    # Four workers: two busy with slow requests, one with a slow request sent during the
+    # drain, and at least one for the load and the probes.
+    with serve(service, WEB_CONCURRENCY="4", **timings) as server:
+        slow_before = [in_thread(server.request, "GET", "/test/slow?seconds=3") for _ in range(2)]
+        probes: list[tuple[float, int | OSError]] = []
+        not_ready = threading.Event()
+
+        def probe():
+            while server.process.poll() is None:
+                try:
+                    status = server.request("GET", "/readyz", timeout=2)[0]
+                except OSError as error:
+                    status = error
+                probes.append((time.monotonic(), status))
+                if status == 503:
+                    not_ready.set()
+                time.sleep(0.05)
+
+        prober = threading.Thread(target=probe, daemon=True)
+        with Load(server, clients=4) as load:
+            time.sleep(0.5)  # the slow requests are in the workers' hands
+            prober.start()
+            sigterm = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            # Requests a load balancer still sends before it sees the 503, slow ones too.
+            slow_during = in_thread(server.request, "GET", "/test/slow?seconds=1")
+            assert not_ready.wait(timeout=drain), "/readyz did not turn 503 during the drain"
+            # ... then it sends no more.
+        returncode = server.process.wait(timeout=30)
+        exited = time.monotonic()
+        prober.join(timeout=5)
+
+        assert returncode == 0
+        for result in [*slow_before, slow_during]:
+            status = result()
+            assert not isinstance(status, OSError), f"a slow request in flight failed: {status!r}"
+            assert status[0] == 200
+        assert load.failures() == []
+        assert any(started > sigterm for started, _ in load.results), "no request during the drain"
+        first_503 = next(at for at, status in probes if status == 503)
+        assert sigterm < first_503 < sigterm + 1.0 < exited
+        assert drain <= exited - sigterm < 15
+        after = [status for at, status in probes if at > first_503]
+        assert 200 not in after, "ready again while shutting down"
+
+
+def scrape(server) -> dict[str, float]:
+    """{'name{labels}': value} from /metrics."""
+    status, _, body = server.request("GET", "/metrics")
+    assert status == 200
+    lines = [line for line in body.decode().splitlines() if line and not line.startswith("#")]
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines)}
+
+
+def test_metrics_count_the_requests_of_every_worker(service):
+    def worker_pid(_):
+        status, _, body = server.request("GET", "/test/pid")
+        return status, json.loads(body)["pid"]
+
+    with serve(service) as server:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(pool.map(worker_pid, range(60)))
+        assert {status for status, _ in answers} == {200}
+        assert len({pid for _, pid in answers}) > 1, "one worker served all: nothing proved"
+        labels = '{method="GET",route="/test/pid",status="200"}'
+        for _ in range(6):  # whichever worker answers the scrape
+            found = scrape(server)
+            assert found[f"http_requests_total{labels}"] == 60
+            assert found[f"http_request_duration_seconds_count{labels}"] == 60
+            assert found["process_resident_memory_bytes"] > 0
+            assert found["process_cpu_seconds_total"] > 0
+
+
+PROBLEM = "application/problem+json"
+API_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+JSON = {"Content-Type": "application/json"}
+BAD_REQUESTS = {
+    # what: (method, path, body, headers, status)
+    "malformed JSON": ("POST", "/api/v1/greetings", b'{"name": ', JSON, 400),
+    "too large a body": ("POST", "/api/v1/greetings", b"x" * (2 * 1024 * 1024), JSON, 413),
+    "unknown route": ("GET", "/no/such/route", None, {}, 404),
+    "wrong method": ("DELETE", "/api/v1/greetings", None, {}, 405),
+    "not JSON": ("POST", "/api/v1/greetings", b"name=Ada", {"Content-Type": "text/plain"}, 415),
+}
+
+
+def test_headers_and_json_errors_over_the_wire(service):
+    with serve(service) as server:
+        status, headers, body = server.request("GET", "/healthz")
+        assert status == 200
+        assert {name: headers[name] for name in API_HEADERS} == API_HEADERS
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert len(headers["X-Request-ID"]) == 32
+        for what, (method, path, body, request_headers, expected) in BAD_REQUESTS.items():
+            status, headers, answer = server.request(method, path, body, request_headers)
+            assert status == expected, what
+            assert headers["Content-Type"] == PROBLEM, what
+            problem = json.loads(answer)
+            assert problem["status"] == expected and problem["title"], what
+            assert headers["X-Content-Type-Options"] == "nosniff", what
+        assert "POST" in server.request("DELETE", "/api/v1/greetings")[1]["Allow"]
+        assert b"Traceback" not in server.log.read_bytes()
+
+
+@pytest.mark.parametrize("metrics", answers.CHOICES["metrics"])
+@pytest.mark.parametrize("error_tracking", answers.CHOICES["error_tracking"])
+def test_an_answer_off_leaves_no_code_and_no_dependency(cookies, metrics, error_tracking):
+    """test_generated_project.py runs each combination's own checks; here, what it holds."""
+    project = bake(cookies, metrics=metrics, error_tracking=error_tracking)
+    dependencies = " ".join(project.toml("pyproject.toml")["project"]["dependencies"])
+    sources = " ".join(path.read_text("utf-8") for path in project.files() if path.suffix == ".py")
+    assert ("prometheus" in dependencies) == ("prometheus" in sources) == (metrics == "prometheus")
+    assert ("sentry" in dependencies) == ("sentry" in sources) == (error_tracking == "sentry")

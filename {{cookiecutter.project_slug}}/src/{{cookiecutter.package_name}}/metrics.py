@@ -1,0 +1,153 @@
+"""Prometheus metrics at /metrics: requests and their latency by route and status, and
+the process figures of the whole server.
+
+gunicorn runs each worker as its own process: gunicorn.conf.py points
+PROMETHEUS_MULTIPROC_DIR at a fresh directory where every worker keeps its counts, and a
+scrape, whichever worker answers it, adds them all up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from time import perf_counter
+
+from flask import Flask, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+LABELS = ["method", "route", "status"]
+REQUESTS = Counter("http_requests", "HTTP requests answered.", LABELS)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "Time taken to answer HTTP requests.", LABELS
+)
+# Labels take values from short lists, so that no caller can make endless series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"  # 404 and 405: no route template, and never the raw path
+
+
+def init_app(app: Flask) -> None:
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        # Workers are forked by the gunicorn master (do not use preload_app).
+        registry.register(ServerProcessCollector(os.getppid()))
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    app.wsgi_app = RequestMetrics(app.wsgi_app)
+
+
+class RequestMetrics:
+    """WSGI middleware counting and timing every request, at little cost per request."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        # The same few label sets come back again and again: look each up once.
+        self.series: dict[tuple[str, str, str], tuple] = {}
+
+    def __call__(self, environ, start_response):
+        started = perf_counter()
+        labels = None
+
+        def start_response_counted(status, headers, exc_info=None):
+            nonlocal labels
+            # Flask's request, with the route it matched, is still in the environ here.
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            method = environ["REQUEST_METHOD"]
+            labels = (
+                method if method in METHODS else "OTHER",
+                rule.rule if rule else UNMATCHED,
+                status[:3],
+            )
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start_response_counted)
+        finally:
+            if labels is not None:  # else it raised before answering: testing only
+                if labels not in self.series:
+                    self.series[labels] = (
+                        REQUESTS.labels(*labels),
+                        LATENCY.labels(*labels),
+                    )
+                requests, latency = self.series[labels]
+                requests.inc()
+                latency.observe(perf_counter() - started)
+
+
+class ServerProcessCollector(Collector):
+    """process_* figures of the whole server: the gunicorn master and its workers.
+
+    A scrape reaches any one worker, whose own figures would jump from scrape to scrape.
+    CPU time includes that of exited workers, which the master has reaped.
+    """
+
+    def __init__(self, master: int, proc: str = "/proc") -> None:
+        self.master = master
+        self.proc = proc
+
+    def collect(self) -> Iterator[Metric]:
+        if not os.path.isdir(self.proc):  # not Linux
+            return
+        ticks = os.sysconf("SC_CLK_TCK")
+        # Fields after the command name: [1] parent, [11:15] user and system CPU time of
+        # the process and of its reaped children, [19] start time, [21] resident pages.
+        master = self.stat(self.master)
+        cpu = sum(int(field) for field in master[11:15])
+        pages = int(master[21])
+        fds = self.open_fds(self.master)
+        for pid, stat in self.children():
+            cpu += int(stat[11]) + int(stat[12])
+            pages += int(stat[21])
+            fds += self.open_fds(pid)
+        yield CounterMetricFamily(
+            "process_cpu_seconds", "Total user and system CPU time.", value=cpu / ticks
+        )
+        yield GaugeMetricFamily(
+            "process_resident_memory_bytes",
+            "Resident memory size.",
+            value=pages * os.sysconf("SC_PAGE_SIZE"),
+        )
+        yield GaugeMetricFamily("process_open_fds", "Open file descriptors.", value=fds)
+        yield GaugeMetricFamily(
+            "process_start_time_seconds",
+            "Start time of the server since the Unix epoch.",
+            value=self.boot_time() + int(master[19]) / ticks,
+        )
+
+    def stat(self, pid: int | str) -> list[bytes]:
+        with open(f"{self.proc}/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()
+
+    def children(self) -> Iterator[tuple[str, list[bytes]]]:
+        for entry in os.scandir(self.proc):
+            if entry.name.isdigit():
+                try:
+                    stat = self.stat(entry.name)
+                except OSError:  # gone meanwhile
+                    continue
+                if int(stat[1]) == self.master:
+                    yield entry.name, stat
+
+    def open_fds(self, pid: int | str) -> int:
+        try:
+            return len(os.listdir(f"{self.proc}/{pid}/fd"))
+        except OSError:  # gone meanwhile
+            return 0
+
+    def boot_time(self) -> float:
+        with open(f"{self.proc}/stat", "rb") as file:
+            return next(float(line[6:]) for line in file if line.startswith(b"btime "))
