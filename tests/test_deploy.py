@@ -284,6 +284,10 @@ def test_the_team_hears_of_success_failure_and_rollback(cookies, tmp_path, notif
 # --- kubernetes: the manifests as the pipeline renders them
 
 
+def drain_seconds(project) -> float:
+    return float(re.search(r'SHUTDOWN_DRAIN_SECONDS", "([\d.]+)"', project.text("gunicorn.conf.py")).group(1))
+
+
 def graceful_timeout(project) -> int:
     return int(re.search(r'GUNICORN_GRACEFUL_TIMEOUT", "(\d+)"', project.text("gunicorn.conf.py")).group(1))
 
@@ -316,8 +320,9 @@ def test_kubernetes_release_renders_and_validates(cookies, tmp_path, environment
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert set(container["resources"]) == {"requests", "limits"}
-        pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-        assert pod["terminationGracePeriodSeconds"] > pause + graceful_timeout(project)
+        # gunicorn drains (readiness fails, requests still served), then finishes in-flight ones.
+        assert "lifecycle" not in container, "the drain is built in: a preStop pause only adds to it"
+        assert pod["terminationGracePeriodSeconds"] > drain_seconds(project) + graceful_timeout(project)
         assert "replicas" not in kinds["Deployment"]["spec"], "the autoscaler owns the replica count"
         assert kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == "flask-service"
 
