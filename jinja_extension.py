@@ -9,6 +9,7 @@ from jinja2.ext import Extension
 
 from answers import (
     PINS,
+    ROOT,
     UV_VERSION,
     check_environments,
     dockerfile_quoted,
@@ -63,6 +64,7 @@ class AnswersExtension(Extension):
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
             uv_version=UV_VERSION,
+            template_dir=str(ROOT),
         )
 
     def preprocess(self, source, name, filename=None):

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
-sys.path.insert(0, ANSWERS["_repo_dir"])
+# The template's own folder, absolute: _repo_dir is relative after `cookiecutter .`, and the
+# hook runs in the new project's folder.
+sys.path.insert(0, {{ template_dir | quoted }})
 
 from answers import prune, render_per_environment, write_locks  # noqa: E402
 

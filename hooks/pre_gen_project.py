@@ -4,7 +4,9 @@ import json
 import sys
 
 ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
-sys.path.insert(0, ANSWERS["_repo_dir"])
+# The template's own folder, absolute: _repo_dir is relative after `cookiecutter .`, and the
+# hook runs in the new project's folder.
+sys.path.insert(0, {{ template_dir | quoted }})
 
 from answers import check_or_exit  # noqa: E402
 

@@ -143,6 +143,14 @@ def test_bad_answers_stop_with_one_clear_line_and_leave_nothing(tmp_path, overri
     assert list(tmp_path.iterdir()) == []
 
 
+def test_bakes_from_a_relative_template_path(tmp_path):
+    # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: the hooks still find answers.py.
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", ".", "-o", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "flask-service" / "requirements.txt").is_file()
+
+
 def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     # cookiecutter checks choices before any hook runs; its message closes the output.
     command = [sys.executable, "-m", "cookiecutter", "--no-input", str(ROOT), "-o", str(tmp_path)]
