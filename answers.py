@@ -317,6 +317,14 @@ def self_hosted_labels(answers: dict) -> list[str]:
     return [label for label in split_list(answers["runner"]) if not GITHUB_HOSTED.fullmatch(label)]
 
 
+def ci_caches(answers: dict) -> bool:
+    """Whether ci.yml's jobs restore dependency caches: not when a deploy branch is named for
+    releases (`release/next`), whose runs are taken to ship, so nothing cached may feed them."""
+    return not any(
+        "release" in env.branch.lower() for env in check_environments(answers["environments"]) if env.branch
+    )
+
+
 def runs_on(answers: dict) -> str:
     """The `runs-on` of the jobs outside the test matrix, as YAML. A pull request from a fork runs a
     stranger's code: with runners of your own, those pull requests go to GitHub's ubuntu-latest."""

@@ -13,6 +13,7 @@ from answers import (
     ROOT,
     UV_VERSION,
     check_environments,
+    ci_caches,
     dockerfile_quoted,
     newest_python,
     pipeline,
@@ -67,6 +68,7 @@ class AnswersExtension(Extension):
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
             runs_on_answer=runs_on,
+            ci_caches=ci_caches,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
