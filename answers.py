@@ -329,10 +329,11 @@ def runs_on(answers: dict) -> str:
     """The `runs-on` of the jobs outside the test matrix, as YAML. A pull request from a fork runs a
     stranger's code: with runners of your own, those pull requests go to GitHub's ubuntu-latest."""
     labels = split_list(answers["runner"])
-    answered = json.dumps(labels[0] if len(labels) == 1 else labels)
     if not self_hosted_labels(answers):
         return labels[0] if len(labels) == 1 else "[" + ", ".join(labels) + "]"
-    return f"${{{{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || fromJSON('{answered}') }}}}"
+    # An expression has no list literal: several labels come from JSON.
+    answered = f"'{labels[0]}'" if len(labels) == 1 else f"fromJSON('{json.dumps(labels)}')"
+    return f"${{{{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || {answered} }}}}"
 
 
 @dataclass(frozen=True)

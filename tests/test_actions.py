@@ -31,6 +31,15 @@ def action_of(step) -> str | None:
     return uses.split("@")[0] if uses and not uses.startswith(("$/", "./")) else None
 
 
+def written_outputs(script: str) -> set[str]:
+    """The outputs a run step writes: `echo "name=..." >> "$GITHUB_OUTPUT"`, alone or in a { } group."""
+    to_output = r'>>\s*"\$GITHUB_OUTPUT"'
+    lines = re.findall(rf'^\s*echo "([\w-]+)=.*{to_output}', script, re.MULTILINE)
+    for group in re.findall(rf"\{{\n(.*?)\n\s*\}} {to_output}", script, re.DOTALL):
+        lines += re.findall(r'^\s*echo "([\w-]+)=', group, re.MULTILINE)
+    return set(lines)
+
+
 def problems_of(workflow: dict, name: str) -> list[str]:
     """What in one workflow disagrees with its actions' metadata."""
     problems = []
@@ -41,7 +50,7 @@ def problems_of(workflow: dict, name: str) -> list[str]:
             action = action_of(step)
             if action is None:
                 if "id" in step:
-                    declared[step["id"]] = set(re.findall(r"\b([\w-]+)=[^\n]*>>\s*\"\$GITHUB_OUTPUT\"", step.get("run", "")))
+                    declared[step["id"]] = written_outputs(step.get("run", ""))
                 continue
             if action not in METADATA:
                 problems.append(f"{where}: no metadata for {action}; add it with scripts/action_metadata.py")

@@ -9,7 +9,6 @@ pulls by the digest. Review the diff like any other update.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess  # nosec B404 - runs docker or crane with fixed arguments
@@ -60,9 +59,10 @@ def run(command: list[str]) -> str:
 
 
 def docker_digest(image: str) -> str:
-    inspect = ["docker", "buildx", "imagetools", "inspect", image]
-    manifest = run([*inspect, "--format", "{% raw %}{{json .Manifest}}{% endraw %}"])
-    return json.loads(manifest)["digest"]
+    """The `Digest:` line of what docker prints about the image's manifest (list)."""
+    shown = run(["docker", "buildx", "imagetools", "inspect", image])
+    lines = [line.split() for line in shown.splitlines()]
+    return next((words[1] for words in lines if words[:1] == ["Digest:"]), shown)
 
 
 def crane_digest(image: str) -> str:
