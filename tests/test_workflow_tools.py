@@ -146,3 +146,38 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
             for key in ("path", "sarif_file", "files"):
                 if key in with_ and "${{" not in with_[key]:
                     assert (project.path / with_[key]).is_file(), f"{name} uploads {with_[key]}, which no step wrote"
+
+
+@pytest.mark.parametrize(
+    ("event", "key", "present", "message"),
+    [
+        pytest.param("pull_request", "", "false", "::notice title=audit skipped::SAFETY_API_KEY is not available", id="fork-pr"),
+        pytest.param("push", "", None, "::error::set the SAFETY_API_KEY secret", id="push-fails-closed"),
+        pytest.param("schedule", "", None, "::error::set the SAFETY_API_KEY secret", id="nightly-fails-closed"),
+        pytest.param("pull_request", "k", "true", "", id="pr-with-key"),
+    ],
+)
+def test_safety_skips_visibly_without_its_key_on_pull_requests_only(cookies, tmp_path, event, key, present, message):
+    from workflow_steps import run_step, step
+
+    project = bake(cookies, dependency_audit="safety")
+    for name in ("ci.yml", "security.yml"):
+        script = step(project, name, "audit", id="key")["run"]
+        result, outputs = run_step(project, script, {"SAFETY_API_KEY": key, "EVENT": event}, tmp_path, check=False)
+        assert (result.returncode == 0) == (present is not None), result.stdout
+        assert outputs == ({"present": present} if present else {}) and message in result.stdout
+
+
+def test_a_fork_s_pull_request_never_runs_on_your_own_runners(cookies):
+    """Its jobs go to GitHub's runners (the runs-on of every job outside the matrix says so), and
+    the README warns what a public repository must also set."""
+    project = bake(cookies, runner="self-hosted, linux")
+    for name in ("ci.yml", "security.yml", "release.yml", "deploy.yml"):
+        for job in project.yaml(f".github/workflows/{name}")["jobs"].values():
+            if "runs-on" in job and "matrix" not in str(job["runs-on"]):
+                assert job["runs-on"].startswith("${{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || "), name
+    readme = " ".join(project.text("README.md").split())
+    assert "except for pull requests from forks: those run on GitHub's `ubuntu-latest`" in readme
+    assert "In a public repository, also set **Settings → Actions → Fork pull request workflows** to require approval" in readme
+    hosted = bake(cookies)
+    assert "Fork pull request workflows" not in hosted.text("README.md")
