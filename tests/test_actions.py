@@ -154,8 +154,22 @@ def assert_downloads_pinned(project):
                     assert given["version-file"] == "requirements-uv.txt" and project.exists("requirements-uv.txt")
                 elif action == "codecov/codecov-action":
                     assert given["version"] == TOOLS["codecov-cli"]["version"] and given.get("skip_validation") is not True
+                elif action == "google-github-actions/deploy-cloudrun":
+                    assert given["gcloud_version"] == TOOLS["gcloud"]["version"]
                 elif action == "aquasecurity/trivy-action":
                     assert given["version"] == answers.PINS["aquasecurity/trivy-action"]["trivy"]
+
+
+def test_one_uv_for_ci_the_image_and_pre_commit(cookies):
+    project = bake(cookies, package_manager="uv")
+    pinned = project.text("requirements-uv.txt")
+    version = re.search(r"^uv==(\S+) \\$", pinned, re.MULTILINE)[1]
+    assert version == TOOLS["uv"]["version"]
+    assert sorted(re.findall(r"--hash=sha256:([0-9a-f]{64})", pinned)) == sorted(TOOLS["uv"]["sha256"])
+    assert "pip install --require-hashes --no-deps -r requirements-uv.txt" in project.text("Dockerfile")
+    hooks = {hook["id"]: hook for repo in project.yaml(".pre-commit-config.yaml")["repos"] for hook in repo["hooks"]}
+    assert hooks["uv-lock"]["additional_dependencies"] == [f"uv=={version}"]
+    assert not bake(cookies).exists("requirements-uv.txt")
 
 
 def test_the_tool_pins_are_well_formed():
