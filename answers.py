@@ -24,6 +24,8 @@ CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(
 DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
 LOCKS = ROOT / "locks.json"
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
+# The tools the generated workflows and image fetch at run time: version, and checksum or digest.
+TOOLS = json.loads((ROOT / "tool-pins.json").read_text("utf-8"))
 # The uv the template's own tests run is the uv a generated project's image installs.
 UV_VERSION = re.search(
     r"^uv==(\S+)$", (ROOT / "requirements-dev.txt").read_text("utf-8"), flags=re.MULTILINE
@@ -47,6 +49,7 @@ OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
 # template (see baked_path); a directory goes whole.
 OWNED_PATHS = {
     ("code_style", "black+flake8"): [".flake8"],
+    ("package_manager", "uv"): ["requirements-uv.txt"],
     ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
     ("deploy_target", "ecs"): ["deploy/ecs"],
     ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
@@ -314,6 +317,25 @@ def self_hosted_labels(answers: dict) -> list[str]:
     return [label for label in split_list(answers["runner"]) if not GITHUB_HOSTED.fullmatch(label)]
 
 
+def ci_caches(answers: dict) -> bool:
+    """Whether ci.yml's jobs restore dependency caches: not when a deploy branch is named for
+    releases (`release/next`), whose runs are taken to ship, so nothing cached may feed them."""
+    return not any(
+        "release" in env.branch.lower() for env in check_environments(answers["environments"]) if env.branch
+    )
+
+
+def runs_on(answers: dict) -> str:
+    """The `runs-on` of the jobs outside the test matrix, as YAML. A pull request from a fork runs a
+    stranger's code: with runners of your own, those pull requests go to GitHub's ubuntu-latest."""
+    labels = split_list(answers["runner"])
+    if not self_hosted_labels(answers):
+        return labels[0] if len(labels) == 1 else "[" + ", ".join(labels) + "]"
+    # An expression has no list literal: several labels come from JSON.
+    answered = f"'{labels[0]}'" if len(labels) == 1 else f"fromJSON('{json.dumps(labels)}')"
+    return f"${{{{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || {answered} }}}}"
+
+
 @dataclass(frozen=True)
 class Job:
     """A job of the generated ci.yml: what it does, the jobs it waits for, and when it runs."""
@@ -343,12 +365,17 @@ def pipeline(answers: dict) -> dict[str, Job]:
     ]
     if answers["container_registry"] != "none":
         gates = tuple(job.id for job in jobs if not job.when)
+        pushes = " or ".join(dict.fromkeys(env.branch for env in check_environments(answers["environments"]) if env.branch))
         jobs += [
             Job("image", "build the image, Trivy scan"),
-            Job("build", f"push to {answers['container_registry']}, SBOM + provenance", (*gates, "image"),
-                when="not on pull requests"),
+            Job("build", f"push to {answers['container_registry']}, SBOM, attested provenance", (*gates, "image"),
+                when=f"push to {pushes}"),
         ]
     jobs.append(Job("ci-ok", "the one required check", tuple(job.id for job in jobs)))
+    if answers["codecov"] == "yes":
+        # Apart from the tests: the OIDC token never meets the code under review.
+        jobs.append(Job("coverage", "the tests' coverage.xml to Codecov by OIDC, no project code", ("test",),
+                        when="not from forks"))
     if answers["deploy_target"] != "none":
         # The same image, by digest, along the environments: from a branch push, or promoted
         # once the environment before it deployed and passed its smoke test.

@@ -9,14 +9,17 @@ from jinja2.ext import Extension
 
 from answers import (
     PINS,
+    TOOLS,
     ROOT,
     UV_VERSION,
     check_environments,
+    ci_caches,
     dockerfile_quoted,
     newest_python,
     pipeline,
     python_versions,
     quoted,
+    runs_on,
     self_hosted_labels,
     split_list,
     uses,
@@ -60,9 +63,12 @@ class AnswersExtension(Extension):
         environment.globals.update(
             uses=uses,
             pin=PINS.__getitem__,
+            tool=TOOLS.__getitem__,
             newest_python=newest_python,
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
+            runs_on_answer=runs_on,
+            ci_caches=ci_caches,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )

@@ -66,6 +66,8 @@ TASKS = {
     "test-integration": ["python -m pytest tests/integration/"],
     "dev": [f"python -m flask --app {PACKAGE}.wsgi run --debug"],
     "serve": [f"python -m gunicorn -c gunicorn.conf.py {PACKAGE}.wsgi:app"],
+    # The Dockerfile's base images by digest (docker buildx or crane); review the diff.
+    "pin-images": ["python scripts/pin_images.py Dockerfile"],
 }
 TASKS["test"] = TASKS["test-unit"] + TASKS["test-integration"]
 TASKS["check"] = TASKS["lint"] + TASKS["bandit"] + TASKS["test"]

@@ -1,0 +1,182 @@
+"""The actions the generated workflows use, checked against their own action.yml at the pinned
+commit (tests/data/action-metadata.json, from scripts/action_metadata.py): every `with:` key is a
+declared input, every required input without a default is given, every `steps.<id>.outputs.<name>`
+read is a declared output (or, for a `run:` step, one its script writes); the same for the calls
+of the reusable deploy.yml. And every tool an action downloads at run time is pinned."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from helpers import ROOT, answers, bake
+from workflow_steps import PAIRS, pair_id
+
+METADATA = json.loads((ROOT / "tests" / "data" / "action-metadata.json").read_text("utf-8"))
+OUTPUT_READ = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]+)")
+# Beyond every target x registry: the answers that change which actions run, and how.
+ROWS = [
+    *PAIRS,
+    {"package_manager": "uv", "dependency_audit": "safety", "runner": "self-hosted, linux"},
+    {"codecov": "no", "dependency_audit": "none", "environments": "staging:release/next, production:main"},
+]
+IDS = [pair_id(row) for row in PAIRS] + ["uv-safety-self-hosted", "no-codecov-release-branch"]
+
+
+def action_of(step) -> str | None:
+    """'owner/repo[/path]' of a step's pinned action; None for a run step or a local workflow."""
+    uses = step.get("uses", "")
+    return uses.split("@")[0] if uses and not uses.startswith(("$/", "./")) else None
+
+
+def written_outputs(script: str) -> set[str]:
+    """The outputs a run step writes: `echo "name=..." >> "$GITHUB_OUTPUT"`, alone or in a { } group."""
+    to_output = r'>>\s*"\$GITHUB_OUTPUT"'
+    lines = re.findall(rf'^\s*echo "([\w-]+)=.*{to_output}', script, re.MULTILINE)
+    for group in re.findall(rf"\{{\n(.*?)\n\s*\}} {to_output}", script, re.DOTALL):
+        lines += re.findall(r'^\s*echo "([\w-]+)=', group, re.MULTILINE)
+    return set(lines)
+
+
+def problems_of(workflow: dict, name: str) -> list[str]:
+    """What in one workflow disagrees with its actions' metadata."""
+    problems = []
+    for job_id, job in workflow["jobs"].items():
+        where = f"{name} {job_id}"
+        declared: dict[str, set[str] | None] = {}
+        for step in job.get("steps", []):
+            action = action_of(step)
+            if action is None:
+                if "id" in step:
+                    declared[step["id"]] = written_outputs(step.get("run", ""))
+                continue
+            if action not in METADATA:
+                problems.append(f"{where}: no metadata for {action}; add it with scripts/action_metadata.py")
+                continue
+            meta = METADATA[action]
+            pinned = step["uses"].split("@")[1].split()[0]
+            if meta["sha"] != pinned:
+                problems.append(f"{where}: {action}'s metadata is for {meta['sha'][:7]}, the step pins {pinned[:7]}")
+            given = set(step.get("with", {}))
+            problems += [f"{where}: {action} has no input {key!r}" for key in sorted(given - set(meta["inputs"]))]
+            problems += [
+                f"{where}: {action} needs input {key!r}" for key, spec in sorted(meta["inputs"].items())
+                if spec["required"] and not spec["default"] and key not in given
+            ]
+            if "id" in step:
+                declared[step["id"]] = set(meta["outputs"])
+        for step_id, output in OUTPUT_READ.findall(yaml.safe_dump(job)):
+            if step_id not in declared:
+                problems.append(f"{where}: reads steps.{step_id}, a step it does not have")
+            elif output not in declared[step_id]:
+                problems.append(f"{where}: steps.{step_id} has no output {output!r}")
+    return problems
+
+
+def call_problems(project, workflow: dict, name: str) -> list[str]:
+    """Calls of the reusable deploy.yml: every input and secret it declares, the required ones given."""
+    problems = []
+    for job_id, job in workflow["jobs"].items():
+        if job.get("uses", "").startswith("$/"):
+            called = project.yaml(job["uses"].removeprefix("$/"))[True]["workflow_call"]
+            for kind, given in (("inputs", job.get("with", {})), ("secrets", job.get("secrets", {}))):
+                spec = called.get(kind) or {}
+                problems += [f"{name} {job_id}: deploy.yml has no {kind[:-1]} {key!r}" for key in given if key not in spec]
+                problems += [
+                    f"{name} {job_id}: deploy.yml needs {kind[:-1]} {key!r}" for key, value in spec.items()
+                    if value.get("required") and key not in given
+                ]
+    return problems
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_every_action_is_used_as_its_metadata_declares(cookies, row):
+    project = bake(cookies, **row)
+    problems = []
+    for path in sorted((project.path / ".github" / "workflows").glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text("utf-8"))
+        problems += problems_of(workflow, path.name) + call_problems(project, workflow, path.name)
+    assert problems == []
+    assert_downloads_pinned(project)
+
+
+def test_the_checks_find_what_they_look_for():
+    """Each kind of mistake, planted in a workflow, is reported."""
+    pin = answers.PINS["actions/checkout"]["sha"]
+    workflow = {"jobs": {"job": {"steps": [
+        {"id": "out", "uses": f"actions/checkout@{pin}", "with": {"persist-credentials": False, "fetch_depth": 0}},
+        {"uses": f"aws-actions/amazon-ecs-deploy-task-definition@{answers.PINS['aws-actions/amazon-ecs-deploy-task-definition']['sha']}"},
+        {"id": "made", "run": 'echo "digest=x" >> "$GITHUB_OUTPUT"'},
+        {"uses": "someone/unknown@" + "0" * 40},
+        {"uses": f"docker/login-action@{'1' * 40}"},
+        {"run": "echo", "env": {"A": "${{ steps.out.outputs.sha }}", "B": "${{ steps.made.outputs.tag }}",
+                                "C": "${{ steps.gone.outputs.x }}", "D": "${{ steps.made.outputs.digest }}"}},
+    ]}}}
+    assert problems_of(workflow, "w.yml") == [
+        "w.yml job: actions/checkout has no input 'fetch_depth'",
+        "w.yml job: aws-actions/amazon-ecs-deploy-task-definition needs input 'task-definition'",
+        "w.yml job: no metadata for someone/unknown; add it with scripts/action_metadata.py",
+        f"w.yml job: docker/login-action's metadata is for {answers.PINS['docker/login-action']['sha'][:7]},"
+        " the step pins 1111111",
+        "w.yml job: steps.out has no output 'sha'",
+        "w.yml job: steps.made has no output 'tag'",
+        "w.yml job: reads steps.gone, a step it does not have",
+    ]
+
+
+def test_every_pinned_action_has_metadata_at_its_pin():
+    for repo, pin in answers.PINS.items():
+        assert METADATA.get(repo, {}).get("sha") == pin["sha"], f"{repo}: run scripts/action_metadata.py"
+
+
+# --- what actions download at run time: a version (and checksum or digest) each
+
+TOOLS = answers.TOOLS
+
+
+def assert_downloads_pinned(project):
+    """Every step whose action fetches a tool names the tool's pinned version; no `latest`."""
+    texts = [path.read_text("utf-8") for path in (project.path / ".github" / "workflows").glob("*.yml")]
+    assert not any("zizmor: ignore" in text for text in texts), "no finding is suppressed"
+    for text in texts:
+        for job in yaml.safe_load(text)["jobs"].values():
+            for step in job.get("steps", []):
+                action, given = action_of(step), step.get("with", {})
+                assert "latest" not in {str(value) for value in given.values()}, step
+                if action == "Azure/setup-kubectl":
+                    assert given["version"] == TOOLS["kubectl"]["version"]
+                elif action == "docker/setup-buildx-action":
+                    buildkit = TOOLS["buildkit"]
+                    assert given["driver-opts"] == f"image={buildkit['image']}:{buildkit['version']}@{buildkit['digest']}"
+                elif action == "astral-sh/setup-uv":
+                    assert given["version-file"] == "requirements-uv.txt" and project.exists("requirements-uv.txt")
+                elif action == "codecov/codecov-action":
+                    assert given["version"] == TOOLS["codecov-cli"]["version"] and given.get("skip_validation") is not True
+                elif action == "google-github-actions/deploy-cloudrun":
+                    assert given["gcloud_version"] == TOOLS["gcloud"]["version"]
+                elif action == "aquasecurity/trivy-action":
+                    assert given["version"] == answers.PINS["aquasecurity/trivy-action"]["trivy"]
+
+
+def test_one_uv_for_ci_the_image_and_pre_commit(cookies):
+    project = bake(cookies, package_manager="uv")
+    pinned = project.text("requirements-uv.txt")
+    version = re.search(r"^uv==(\S+) \\$", pinned, re.MULTILINE)[1]
+    assert version == TOOLS["uv"]["version"]
+    assert sorted(re.findall(r"--hash=sha256:([0-9a-f]{64})", pinned)) == sorted(TOOLS["uv"]["sha256"])
+    assert "pip install --require-hashes --no-deps -r requirements-uv.txt" in project.text("Dockerfile")
+    hooks = {hook["id"]: hook for repo in project.yaml(".pre-commit-config.yaml")["repos"] for hook in repo["hooks"]}
+    assert hooks["uv-lock"]["additional_dependencies"] == [f"uv=={version}"]
+    assert not bake(cookies).exists("requirements-uv.txt")
+
+
+def test_the_tool_pins_are_well_formed():
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", TOOLS["kubectl"]["version"])
+    assert set(TOOLS["kubectl"]["sha256"]) == {"X64", "ARM64"}  # RUNNER_ARCH's names
+    assert all(re.fullmatch(r"[0-9a-f]{64}", sha) for sha in TOOLS["kubectl"]["sha256"].values())
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", TOOLS["buildkit"]["digest"])
+    # The uv of the template's own tests is the uv the projects pin, with every file's hash.
+    assert TOOLS["uv"]["version"] == answers.UV_VERSION
+    assert len(TOOLS["uv"]["sha256"]) == len(set(TOOLS["uv"]["sha256"])) > 10
