@@ -1,10 +1,15 @@
 """The Jinja extension that cookiecutter loads (`_extensions` in cookiecutter.json): the parsed
 answers, safe quoting and pinned actions, as filters and globals for the templates; and GitHub's
-own `${{ ... }}` expressions kept away from Jinja."""
+own `${{ ... }}` expressions kept away from Jinja. And two speed-ups for cookiecutter's rendering:
+compiled templates cached on disk, and names without Jinja not compiled at all."""
 
+import hashlib
 import re
+from functools import cached_property, partial
+from pathlib import Path
 
 import yaml
+from jinja2 import FileSystemBytecodeCache
 from jinja2.ext import Extension
 
 from answers import (
@@ -15,6 +20,7 @@ from answers import (
     dockerfile_quoted,
     newest_python,
     pipeline,
+    post_generation,
     python_versions,
     quoted,
     self_hosted_labels,
@@ -44,6 +50,75 @@ def flow(value: object) -> str:
     return text.removesuffix("\n...\n").strip()
 
 
+def jinja_starts(environment) -> tuple[str, ...]:
+    """The strings that start Jinja syntax in `environment`'s templates."""
+    starts = (
+        environment.block_start_string,
+        environment.variable_start_string,
+        environment.comment_start_string,
+        environment.line_statement_prefix,
+        environment.line_comment_prefix,
+    )
+    return tuple(start for start in starts if start)
+
+
+class Verbatim(str):
+    """A string with no Jinja in it: it renders as itself."""
+
+    def render(self, *args, **kwargs) -> str:
+        return str(self)
+
+
+def from_string(compile_template, starts, source, *args, **kwargs):
+    """cookiecutter renders every answer, folder and file name as a template, most of them with
+    no Jinja at all: those come back as they are instead of each compiling a template. (A line
+    break is not left to chance: Jinja would normalise it.)"""
+    if isinstance(source, str) and not any(start in source for start in (*starts, "\r", "\n")):
+        return Verbatim(source)
+    return compile_template(source, *args, **kwargs)
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in a private folder of the temporary directory, so that
+    a bake compiles only the templates changed since the last one. An entry is used only for the
+    same source, compiled with this module's preprocessing and the same syntax settings."""
+
+    def __init__(self, environment):
+        super().__init__(pattern="flask-cicd-%s.cache")
+        self.environment = environment
+
+    @cached_property
+    def fingerprint(self) -> str:
+        env = self.environment
+        settings = (
+            sorted(env.extensions), env.block_start_string, env.block_end_string, env.variable_start_string,
+            env.variable_end_string, env.comment_start_string, env.comment_end_string,
+            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+            env.newline_sequence, env.keep_trailing_newline, env.optimized, env.autoescape,
+        )
+        return hashlib.sha1(Path(__file__).read_bytes() + repr(settings).encode()).hexdigest()
+
+    def get_cache_key(self, name, filename=None):
+        # cookiecutter's file names are relative to the template: make them this template's.
+        return super().get_cache_key(name, f"{ROOT}|{filename}")
+
+    def get_source_checksum(self, source):
+        return super().get_source_checksum(self.fingerprint + source)
+
+    def dump_bytecode(self, bucket):
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next bake slower
+
+
+def bytecode_cache(environment) -> CompiledTemplates | None:
+    try:
+        return CompiledTemplates(environment)
+    except (OSError, RuntimeError):  # no private folder can be made in the temporary directory
+        return None
+
+
 class AnswersExtension(Extension):
     """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
 
@@ -56,16 +131,29 @@ class AnswersExtension(Extension):
             quoted=quoted,
             flow=flow,
             dockerfile_quoted=dockerfile_quoted,
+            # Data for a hook to read without parsing: strings, lists and dicts only.
+            python_literal=repr,
         )
+        environment.bytecode_cache = bytecode_cache(environment)
+        environment.from_string = partial(from_string, environment.from_string, jinja_starts(environment))
         environment.globals.update(
             uses=uses,
             pin=PINS.__getitem__,
             newest_python=newest_python,
             pipeline=pipeline,
+            post_generation=self.post_generation,
             self_hosted_labels=self_hosted_labels,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
+
+    def post_generation(self, answers: dict) -> dict:
+        """answers.post_generation, rendering the per-environment files with this environment."""
+
+        def render(source: str, environment) -> str:
+            return self.environment.from_string(source).render(cookiecutter=answers, environment=environment)
+
+        return post_generation(answers, render)
 
     def preprocess(self, source, name, filename=None):
         # Only the project's files: answers given on the command line are rendered as they are.

@@ -20,22 +20,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from answers import PER_ENVIRONMENT  # noqa: E402
-from jinja_extension import GITHUB_EXPRESSION  # noqa: E402
+from cookiecutter.environment import StrictEnvironment  # noqa: E402
+
+from answers import COOKIECUTTER_JSON, PER_ENVIRONMENT  # noqa: E402
+from jinja_extension import GITHUB_EXPRESSION, jinja_starts  # noqa: E402
 
 PROJECT = ROOT / "{{cookiecutter.project_slug}}"
-COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
+CONFIG = ROOT / "cookiecutter.json"
 # Patterns matched against paths relative to the project folder, as cookiecutter does.
 PATTERNS = [f"*/{PER_ENVIRONMENT}"]
-# What starts Jinja syntax in cookiecutter's environment (Jinja's defaults).
-JINJA_MARKERS = ("{{", "{%", "{#")
+# What starts Jinja syntax in the environment cookiecutter renders this template with.
+JINJA_STARTS = jinja_starts(StrictEnvironment(context={"cookiecutter": COOKIECUTTER_JSON}))
 
 
 def has_jinja(source: str) -> bool:
     """Whether Jinja would do anything to `source` beyond copying it: a tag, an expression or a
     comment (shell's `${#x}` too) outside GitHub's own `${{ ... }}`, which the extension keeps
     from Jinja. An explicit raw block counts: copied, its tags would stay in the file."""
-    return any(marker in GITHUB_EXPRESSION.sub("", source) for marker in JINJA_MARKERS)
+    return any(marker in GITHUB_EXPRESSION.sub("", source) for marker in JINJA_STARTS)
 
 
 def copy_without_render() -> list[str]:
@@ -58,10 +60,10 @@ def main() -> int:
     options = parser.parse_args()
 
     expected = copy_without_render()
-    config = json.loads(COOKIECUTTER_JSON.read_text("utf-8"))
+    config = json.loads(CONFIG.read_text("utf-8"))
     if options.write:
         config["_copy_without_render"] = expected
-        COOKIECUTTER_JSON.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        CONFIG.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
     elif options.check and config.get("_copy_without_render") != expected:
         print(
             "cookiecutter.json's _copy_without_render is out of date; run"
