@@ -4,11 +4,12 @@
     .venv/bin/python benchmarks/bench_generated_tests.py [--rounds N] [--template DIR] [answer=value ...]
 
 Bakes the project (uv and ruff unless answered otherwise) and, each round, from a fresh copy and
-an empty uv cache (a CI runner without a cache hit), times `python tasks.py` install, lint,
-test-unit and test-integration as a new owner runs them. Prints each phase's median wall and CPU
-time (CPU is the steadier figure on a shared machine) and the slowest tests of the last round
-(pytest's --durations). `--template` measures another checkout of the template (say, `git
-worktree add /tmp/before main`) the same way.
+an empty uv cache (a CI runner without a cache hit; pip keeps its own cache), times `python
+tasks.py` install (for pip, after `python -m venv .venv`), lint, test-unit and test-integration
+as a new owner runs them. Prints each phase's median wall and CPU time (CPU is the steadier
+figure on a shared machine) and the slowest tests of the last round (pytest's --durations).
+`--template` measures another checkout of the template (say, `git worktree add /tmp/before
+main`) the same way.
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ def run_round(baked: Path, work: Path, python: str) -> tuple[dict[str, tuple[flo
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "PYTEST_ADDOPTS": "--durations=8",
     }
-    venv_python = project / ".venv" / "bin" / "python"
+    venv_python = str(project / ".venv" / "bin" / "python")
+    # As the README says: uv makes .venv itself; pip installs into a venv made first.
+    uv = (project / "uv.lock").exists()
+    commands = {"install": [python, "tasks.py", "install"]} if uv else {
+        "install": ["sh", "-c", f"{python} -m venv .venv && {venv_python} tasks.py install"]
+    }
     seconds, durations = {}, ""
     for phase in PHASES:
-        interpreter = python if phase == "install" else str(venv_python)
         cpu, start = children_cpu(), time.perf_counter()
         result = subprocess.run(
-            [interpreter, "tasks.py", phase], cwd=project, env=env, capture_output=True, text=True
+            commands.get(phase, [venv_python, "tasks.py", phase]),
+            cwd=project, env=env, capture_output=True, text=True,
         )
         seconds[phase] = (time.perf_counter() - start, children_cpu() - cpu)
         if result.returncode:
@@ -84,7 +90,7 @@ def main() -> None:
         versions = context.get("python_versions", answers.DEFAULT_ANSWERS["python_versions"])
         python = find_python(answers.python_versions(versions))
         rounds = []
-        for round_ in range(options.rounds):
+        for _ in range(options.rounds):
             with tempfile.TemporaryDirectory() as work:
                 seconds, durations = run_round(baked, Path(work), python)
                 rounds.append(seconds)

@@ -174,7 +174,8 @@ def project_venv(project: Baked, venv: Path, groups: tuple[str, ...] = ("test", 
     the pins (nothing, once they are fresh). Bytecode is compiled up front, as in an image.
     """
     uv = [sys.executable, "-m", "uv"]
-    env = {"UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(UV_CACHE)), "UV_NATIVE_TLS": "1", "UV_COMPILE_BYTECODE": "1"}
+    cache = os.environ.get("UV_CACHE_DIR", str(UV_CACHE))
+    env = {"UV_CACHE_DIR": cache, "UV_NATIVE_TLS": "1", "UV_COMPILE_BYTECODE": "1"}
     python = find_python(answers.python_versions(project.context["python_versions"]))
     run([*uv, "venv", "--quiet", "--python", python, str(venv)], cwd=project.path, env=env)
     venv_python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, bake
+from helpers import ROOT
 
 SCRIPT = ROOT / "scripts" / "copy_without_render.py"
 has_jinja = runpy.run_path(str(SCRIPT))["has_jinja"]
@@ -36,9 +36,9 @@ def test_has_jinja(source, expected):
     assert has_jinja(source) is expected
 
 
-def test_copying_gives_the_same_files_as_rendering(cookies):
-    copied = bake(cookies)
-    rendered = bake(cookies, _copy_without_render=["*/__environment__"])
+def test_copying_gives_the_same_files_as_rendering(baked):
+    copied = baked()
+    rendered = baked(_copy_without_render=["*/__environment__"])
     files = sorted(p.relative_to(copied.path) for p in copied.files())
     assert files == sorted(p.relative_to(rendered.path) for p in rendered.files())
     _, different, errors = filecmp.cmpfiles(copied.path, rendered.path, files, shallow=False)

@@ -15,7 +15,14 @@ jobs:
     steps:
       - run: echo ok
 """
-DEPENDABOT = "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    schedule:\n      interval: weekly\n"
+DEPENDABOT = """\
+version: 2
+updates:
+  - package-ecosystem: pip
+    directory: /
+    schedule:
+      interval: weekly
+"""
 
 
 def project(path, workflow=WORKFLOW):
