@@ -7,6 +7,7 @@ import hashlib
 import re
 from functools import cached_property, partial
 from pathlib import Path
+from types import CodeType
 
 import yaml
 from jinja2 import FileSystemBytecodeCache
@@ -69,19 +70,34 @@ class Verbatim(str):
         return str(self)
 
 
-def from_string(compile_template, starts, source, *args, **kwargs):
+def from_string(environment, starts, source, globals=None, template_class=None):
     """cookiecutter renders every answer, folder and file name as a template, most of them with
-    no Jinja at all: those come back as they are instead of each compiling a template. (A line
-    break is not left to chance: Jinja would normalise it.)"""
+    no Jinja at all: those come back as they are instead of each compiling a template (a line
+    break is not left to chance: Jinja would normalise it). The others, the hooks among them,
+    are compiled once and cached like the project's files."""
     if isinstance(source, str) and not any(start in source for start in (*starts, "\r", "\n")):
         return Verbatim(source)
-    return compile_template(source, *args, **kwargs)
+    cache = environment.bytecode_cache
+    if cache is None or not isinstance(source, str):
+        code = environment.compile(source)
+    else:
+        name = f"<string {hashlib.sha1(source.encode()).hexdigest()}>"
+        bucket = cache.get_bucket(environment, name, None, source)
+        if bucket.code is None:
+            bucket.code = environment.compile(source)
+            cache.set_bucket(bucket)
+        code = bucket.code
+    cls = template_class or environment.template_class
+    return cls.from_code(environment, code, environment.make_globals(globals), None)
 
 
 class CompiledTemplates(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates, in a private folder of the temporary directory, so that
     a bake compiles only the templates changed since the last one. An entry is used only for the
-    same source, compiled with this module's preprocessing and the same syntax settings."""
+    same source, compiled with this module's preprocessing and the same syntax settings. Within
+    one process (the template's tests bake hundreds of times) the code is kept in memory too."""
+
+    memory: dict[tuple[str, str], CodeType] = {}
 
     def __init__(self, environment):
         super().__init__(pattern="flask-cicd-%s.cache")
@@ -105,7 +121,17 @@ class CompiledTemplates(FileSystemBytecodeCache):
     def get_source_checksum(self, source):
         return super().get_source_checksum(self.fingerprint + source)
 
+    def load_bytecode(self, bucket):
+        code = self.memory.get((bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.code = code
+            return
+        super().load_bytecode(bucket)
+        if bucket.code is not None:
+            self.memory[bucket.key, bucket.checksum] = bucket.code
+
     def dump_bytecode(self, bucket):
+        self.memory[bucket.key, bucket.checksum] = bucket.code
         try:
             super().dump_bytecode(bucket)
         except OSError:
@@ -135,7 +161,7 @@ class AnswersExtension(Extension):
             python_literal=repr,
         )
         environment.bytecode_cache = bytecode_cache(environment)
-        environment.from_string = partial(from_string, environment.from_string, jinja_starts(environment))
+        environment.from_string = partial(from_string, environment, jinja_starts(environment))
         environment.globals.update(
             uses=uses,
             pin=PINS.__getitem__,

@@ -7,6 +7,13 @@ import pytest
 from cookiecutter.environment import StrictEnvironment
 from helpers import COOKIECUTTER_JSON, ROOT
 
+import jinja_extension
+
+
+@pytest.fixture(autouse=True)
+def _nothing_compiled_yet(monkeypatch):
+    monkeypatch.setattr(jinja_extension.CompiledTemplates, "memory", {})
+
 
 def environment(tmp_path, **settings) -> jinja2.Environment:
     """cookiecutter's environment for this template, its compiled templates cached under tmp_path."""
@@ -35,18 +42,33 @@ def test_a_name_without_jinja_is_not_compiled(tmp_path, monkeypatch):
     assert compiled == []
 
 
-def test_compiled_templates_are_reused_only_for_the_same_source_and_settings(tmp_path, monkeypatch):
-    first = environment(tmp_path)
-    assert first.get_template("page.txt").render(name="a") == "a ${{ github.sha }}\n"
-
-    compiled = []
+@pytest.fixture
+def compiled(monkeypatch) -> list:
+    """The sources Jinja compiles from now on."""
+    sources = []
     original = jinja2.Environment.compile
 
-    def counted(self, *args, **kwargs):
-        compiled.append(args)
-        return original(self, *args, **kwargs)
+    def counted(self, source, *args, **kwargs):
+        sources.append(source)
+        return original(self, source, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    return sources
+
+
+@pytest.mark.parametrize("memory", ["in this process", "on disk only"])
+def test_compiled_templates_are_reused_only_for_the_same_source_and_settings(tmp_path, compiled, memory):
+    # The environments compile into a cache folder of this test's own, and a memory of its own.
+    first = environment(tmp_path)
+    assert first.get_template("page.txt").render(name="a") == "a ${{ github.sha }}\n"
+    assert len(compiled) == 1
+
+    if memory == "on disk only":
+        jinja_extension.CompiledTemplates.memory.clear()
+    else:
+        for entry in tmp_path.iterdir():
+            entry.unlink()
+    compiled.clear()
     again = environment(tmp_path)
     assert again.get_template("page.txt").render(name="b") == "b ${{ github.sha }}\n"
     assert compiled == [], "the second environment compiled a template the cache holds"
@@ -58,6 +80,13 @@ def test_compiled_templates_are_reused_only_for_the_same_source_and_settings(tmp
     changed = environment(tmp_path)
     changed.loader.mapping["page.txt"] = "{{ name }} changed"
     assert changed.get_template("page.txt").render(name="c") == "c changed"
+
+
+def test_a_name_with_jinja_is_compiled_once(tmp_path, compiled):
+    for _ in range(2):
+        env = environment(tmp_path)
+        assert env.from_string("src/{{ package }}/api.py").render(package="pkg") == "src/pkg/api.py"
+    assert compiled == ["src/{{ package }}/api.py"]
 
 
 def refuse(*args, **kwargs):
