@@ -1,19 +1,21 @@
 """The template's answers: how they are read and checked, which files each one switches off,
 and the pinned dependencies each combination gets.
 
-The hooks call `check_or_exit`, `write_locks` and `prune`; jinja_extension.py hands the parsing to
-the templates; the template's tests import all of it. No Jinja here: the hooks import this module
-at every bake, and stay fast.
+The pre-generation hook calls `check_or_exit`; the post-generation hook carries out
+`post_generation`, which the bake works out in its own process; jinja_extension.py hands the
+parsing to the templates; the template's tests import all of it. No Jinja here: the
+pre-generation hook imports this module at every bake, and stays fast.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -80,8 +82,9 @@ KEPT_WHEN = {
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
 }
 # A folder of this name holds templates rendered once per environment, into a folder named
-# after it (cookiecutter renders a file once; see `render_per_environment`).
+# after it (cookiecutter renders a file once; see `post_generation`).
 PER_ENVIRONMENT = "__environment__"
+TEMPLATE_PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -274,25 +277,23 @@ def paths_to_prune(answers: dict) -> list[str]:
     return [baked_path(path, answers) for path in paths]
 
 
-def prune(answers: dict, project: Path) -> None:
-    """The post-generation hook: remove what the answers switched off."""
-    for relative in paths_to_prune(answers):
-        path = project / relative
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+@cache
+def _locks(mtime_ns: int) -> dict:
+    """locks.json parsed once per process while unchanged (the tests bake hundreds of times)."""
+    return json.loads(LOCKS.read_text("utf-8"))
 
 
 def lock_files(answers: dict) -> dict[str, str]:
     """The lock files of the answered package manager, from locks.json (see scripts/lock_dependencies.py)."""
+    if not LOCKS.exists():  # only while scripts/lock_dependencies.py makes it for the first time
+        return {}
     placeholders = {
         "<<project_slug>>": answers["project_slug"],
         "<<version>>": answers["version"],
         "<<oldest_python>>": python_versions(answers["python_versions"])[0],
     }
     files = {}
-    for name, blocks in json.loads(LOCKS.read_text("utf-8"))[answers["package_manager"]].items():
+    for name, blocks in _locks(LOCKS.stat().st_mtime_ns)[answers["package_manager"]].items():
         text = "".join(block["text"] for block in blocks if holds(block.get("when"), answers))
         for placeholder, value in placeholders.items():
             text = text.replace(placeholder, value)
@@ -304,12 +305,29 @@ def holds(when: dict | None, answers: dict) -> bool:
     return when is None or [answers[name] for name in when["answers"]] in when["cases"]
 
 
-def write_locks(answers: dict, project: Path) -> None:
-    """The post-generation hook: write the pinned dependencies for these answers."""
-    if not LOCKS.exists():  # only while scripts/lock_dependencies.py makes it for the first time
-        return
-    for name, text in lock_files(answers).items():
-        (project / name).write_text(text, "utf-8")
+def post_generation(answers: dict, render: Callable[[str, Environment], str]) -> dict:
+    """What the post-generation hook does, worked out in the bake's own process (where Jinja is
+    loaded already), so that the hook itself needs only the standard library:
+
+    - "remove": the paths the answers switched off, then the `__environment__` folders;
+    - "write": {path: text} for the lock files, and for each kept `__environment__` folder its
+      files rendered once per environment (`render(source, environment)`) into a sibling folder
+      named after the environment (cookiecutter renders a file only once).
+    """
+    pruned = paths_to_prune(answers)
+    files = lock_files(answers)
+    folders = []
+    for folder in sorted(TEMPLATE_PROJECT.rglob(PER_ENVIRONMENT)):
+        baked = baked_path(folder.relative_to(TEMPLATE_PROJECT).as_posix(), answers)
+        folders.append(baked)
+        if any(baked == path or baked.startswith(f"{path}/") for path in pruned):
+            continue
+        for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = source.read_text("utf-8")
+            for environment in check_environments(answers["environments"]):
+                target = f"{baked.rpartition('/')[0]}/{environment.name}/{source.relative_to(folder).as_posix()}"
+                files[target] = render(text, environment)
+    return {"remove": [*pruned, *folders], "write": files}
 
 
 def self_hosted_labels(answers: dict) -> list[str]:
@@ -388,30 +406,6 @@ def pipeline(answers: dict) -> dict[str, Job]:
                 when=f"push to {environment.branch}" if environment.branch else "",
             ))
     return {job.id: job for job in jobs}
-
-
-def render_per_environment(answers: dict, project: Path) -> None:
-    """The post-generation hook: render each `__environment__` folder once per environment.
-
-    The folder is copied unrendered by cookiecutter (`_copy_without_render`); here each of its
-    files is rendered with `environment` set, into a sibling folder named after the environment.
-    """
-    import jinja2  # only here: the hooks import this module at every bake
-
-    from jinja_extension import AnswersExtension
-
-    engine = jinja2.Environment(
-        extensions=[AnswersExtension], keep_trailing_newline=True, undefined=jinja2.StrictUndefined
-    )
-    for folder in sorted(project.rglob(PER_ENVIRONMENT), reverse=True):
-        for environment in check_environments(answers["environments"]):
-            for source in sorted(p for p in folder.rglob("*") if p.is_file()):
-                target = folder.parent / environment.name / source.relative_to(folder)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                template = engine.from_string(source.read_text("utf-8"))
-                target.write_text(template.render(cookiecutter=answers, environment=environment), "utf-8")
-        shutil.rmtree(folder)
-
 
 
 def quoted(value: object) -> str:

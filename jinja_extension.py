@@ -1,10 +1,16 @@
 """The Jinja extension that cookiecutter loads (`_extensions` in cookiecutter.json): the parsed
 answers, safe quoting and pinned actions, as filters and globals for the templates; and GitHub's
-own `${{ ... }}` expressions kept away from Jinja."""
+own `${{ ... }}` expressions kept away from Jinja. And two speed-ups for cookiecutter's rendering:
+compiled templates cached on disk, and names without Jinja not compiled at all."""
 
+import hashlib
 import re
+from functools import cached_property, partial
+from pathlib import Path
+from types import CodeType
 
 import yaml
+from jinja2 import FileSystemBytecodeCache
 from jinja2.ext import Extension
 
 from answers import (
@@ -17,6 +23,7 @@ from answers import (
     dockerfile_quoted,
     newest_python,
     pipeline,
+    post_generation,
     python_versions,
     quoted,
     runs_on,
@@ -47,6 +54,100 @@ def flow(value: object) -> str:
     return text.removesuffix("\n...\n").strip()
 
 
+def jinja_starts(environment) -> tuple[str, ...]:
+    """The strings that start Jinja syntax in `environment`'s templates."""
+    starts = (
+        environment.block_start_string,
+        environment.variable_start_string,
+        environment.comment_start_string,
+        environment.line_statement_prefix,
+        environment.line_comment_prefix,
+    )
+    return tuple(start for start in starts if start)
+
+
+class Verbatim(str):
+    """A string with no Jinja in it: it renders as itself."""
+
+    def render(self, *args, **kwargs) -> str:
+        return str(self)
+
+
+def from_string(environment, starts, source, globals=None, template_class=None):
+    """cookiecutter renders every answer, folder and file name as a template, most of them with
+    no Jinja at all: those come back as they are instead of each compiling a template (a line
+    break is not left to chance: Jinja would normalise it). The others, the hooks among them,
+    are compiled once and cached like the project's files."""
+    if isinstance(source, str) and not any(start in source for start in (*starts, "\r", "\n")):
+        return Verbatim(source)
+    cache = environment.bytecode_cache
+    if cache is None or not isinstance(source, str):
+        code = environment.compile(source)
+    else:
+        name = f"<string {hashlib.sha1(source.encode()).hexdigest()}>"
+        bucket = cache.get_bucket(environment, name, None, source)
+        if bucket.code is None:
+            bucket.code = environment.compile(source)
+            cache.set_bucket(bucket)
+        code = bucket.code
+    cls = template_class or environment.template_class
+    return cls.from_code(environment, code, environment.make_globals(globals), None)
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in a private folder of the temporary directory, so that
+    a bake compiles only the templates changed since the last one. An entry is used only for the
+    same source, compiled with this module's preprocessing and the same syntax settings. Within
+    one process (the template's tests bake hundreds of times) the code is kept in memory too."""
+
+    memory: dict[tuple[str, str], CodeType] = {}
+
+    def __init__(self, environment):
+        super().__init__(pattern="flask-cicd-%s.cache")
+        self.environment = environment
+
+    @cached_property
+    def fingerprint(self) -> str:
+        env = self.environment
+        settings = (
+            sorted(env.extensions), env.block_start_string, env.block_end_string, env.variable_start_string,
+            env.variable_end_string, env.comment_start_string, env.comment_end_string,
+            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+            env.newline_sequence, env.keep_trailing_newline, env.optimized, env.autoescape,
+        )
+        return hashlib.sha1(Path(__file__).read_bytes() + repr(settings).encode()).hexdigest()
+
+    def get_cache_key(self, name, filename=None):
+        # cookiecutter's file names are relative to the template: make them this template's.
+        return super().get_cache_key(name, f"{ROOT}|{filename}")
+
+    def get_source_checksum(self, source):
+        return super().get_source_checksum(self.fingerprint + source)
+
+    def load_bytecode(self, bucket):
+        code = self.memory.get((bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.code = code
+            return
+        super().load_bytecode(bucket)
+        if bucket.code is not None:
+            self.memory[bucket.key, bucket.checksum] = bucket.code
+
+    def dump_bytecode(self, bucket):
+        self.memory[bucket.key, bucket.checksum] = bucket.code
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next bake slower
+
+
+def bytecode_cache(environment) -> CompiledTemplates | None:
+    try:
+        return CompiledTemplates(environment)
+    except (OSError, RuntimeError):  # no private folder can be made in the temporary directory
+        return None
+
+
 class AnswersExtension(Extension):
     """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
 
@@ -59,19 +160,32 @@ class AnswersExtension(Extension):
             quoted=quoted,
             flow=flow,
             dockerfile_quoted=dockerfile_quoted,
+            # Data for a hook to read without parsing: strings, lists and dicts only.
+            python_literal=repr,
         )
+        environment.bytecode_cache = bytecode_cache(environment)
+        environment.from_string = partial(from_string, environment, jinja_starts(environment))
         environment.globals.update(
             uses=uses,
             pin=PINS.__getitem__,
             tool=TOOLS.__getitem__,
             newest_python=newest_python,
             pipeline=pipeline,
+            post_generation=self.post_generation,
             self_hosted_labels=self_hosted_labels,
             runs_on_answer=runs_on,
             ci_caches=ci_caches,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
+
+    def post_generation(self, answers: dict) -> dict:
+        """answers.post_generation, rendering the per-environment files with this environment."""
+
+        def render(source: str, environment) -> str:
+            return self.environment.from_string(source).render(cookiecutter=answers, environment=environment)
+
+        return post_generation(answers, render)
 
     def preprocess(self, source, name, filename=None):
         # Only the project's files: answers given on the command line are rendered as they are.

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""How long baking takes, and how long a new owner waits for the default project's first green run.
+"""How long a bake of the defaults takes beyond cookiecutter's own start-up.
 
-    .venv/bin/python benchmarks/bench_bake.py [--rounds N]
+    .venv/bin/python benchmarks/bench_bake.py [--rounds N] [--template DIR]
 
-Prints the median bake time over N bakes, then, for pip and for uv, the cold time of: a new
-virtual environment, installing the pinned dependencies, lint, bandit and the tests. "Cold" means
-empty pip/uv caches (a fresh CI runner without a cache hit); "warm" reruns with the caches filled.
+Each round runs `cookiecutter --version` and two `cookiecutter --no-input` bakes of the defaults
+as new processes, back to back in rotating order, so all see the same machine load: one bake as
+a second bake on this machine runs (Jinja's compiled templates cached, see jinja_extension.py),
+one as a first bake does (an empty temporary directory, so nothing cached). The figures are the
+medians over the rounds of (bake - start-up), in wall time and in CPU time (the bake's process
+and its hooks'). CPU is the steadier figure on a shared machine. `--template` measures another
+template (a peer) the same way.
 """
 
 from __future__ import annotations
@@ -20,84 +24,60 @@ import tempfile
 import time
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import answers, find_python  # noqa: E402
+COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the hooks): steadier than wall time
-    on a busy machine."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of `command`, which must succeed."""
+    cpu, start = children_cpu(), time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def bake(output: str, **answers_) -> Path:
-    return Path(cookiecutter(str(ROOT), no_input=True, output_dir=output, extra_context=answers_))
-
-
-def first_green_run(package_manager: str, caches: Path) -> dict[str, float]:
-    """Seconds for each step of a new owner's first run of the default project."""
-    env = {
-        **os.environ,
-        "PIP_CACHE_DIR": str(caches / "pip"),
-        "UV_CACHE_DIR": str(caches / "uv"),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    with tempfile.TemporaryDirectory() as out:
-        project = bake(out, package_manager=package_manager)
-        python = find_python(answers.python_versions(answers.DEFAULT_ANSWERS["python_versions"]))
-        venv_python = project / ".venv" / "bin" / "python"
-
-        def sh(*command: str) -> None:
-            subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
-
-        steps = {}
-        if package_manager == "uv":
-            env["UV_PYTHON"] = python
-            steps["venv + install"] = timed(lambda: sh(python, "tasks.py", "install"))
-        else:
-            steps["venv"] = timed(lambda: sh(python, "-m", "venv", ".venv"))
-            steps["install"] = timed(lambda: sh(str(venv_python), "tasks.py", "install"))
-        for task in ("lint", "bandit", "test"):
-            steps[task] = timed(lambda: sh(str(venv_python), "tasks.py", task))
-        return steps
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--template", default=str(ROOT))
+    options = parser.parse_args()
 
+    startup = [COOKIECUTTER, "--version"]
+    figures: dict[str, list[tuple[float, float]]] = {"start-up": [], "bake": [], "first bake": []}
     with tempfile.TemporaryDirectory() as out:
-        bake(out)  # import and cache warm-up
-        walls, cpus = [], []
-        for i in range(rounds):
-            cpu_before = cpu_seconds()
-            walls.append(timed(lambda: bake(out, project_name=f"Bench {i}")))
-            cpus.append(cpu_seconds() - cpu_before)
-    print(
-        f"bake (defaults) over {rounds}: median {statistics.median(walls) * 1000:.0f} ms wall"
-        f" (min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f}),"
-        f" median {statistics.median(cpus) * 1000:.0f} ms CPU with the hooks' processes"
-    )
+        bake = [COOKIECUTTER, "--no-input", "--overwrite-if-exists", options.template, "-o", out]
 
-    for package_manager in answers.CHOICES["package_manager"]:
-        with tempfile.TemporaryDirectory() as caches:
-            for label in ("cold", "warm"):
-                steps = first_green_run(package_manager, Path(caches))
-                detail = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
-                print(f"{package_manager} {label}: total {sum(steps.values()):.1f} s ({detail})")
+        def first_bake() -> tuple[float, float]:
+            with tempfile.TemporaryDirectory() as empty:
+                return measure(bake, env={**os.environ, "TMPDIR": empty})
+
+        runs = {"start-up": lambda: measure(startup), "bake": lambda: measure(bake), "first bake": first_bake}
+        runs["start-up"](), runs["bake"]()  # warm the file cache, the bytecode and the compiled templates
+        for round_ in range(options.rounds):
+            order = list(runs)[round_ % 3 :] + list(runs)[: round_ % 3]
+            for name in order:
+                figures[name].append(runs[name]())
+
+    for index, unit in ((0, "wall"), (1, "CPU")):
+        startups = [run[index] for run in figures["start-up"]]
+        for name in ("bake", "first bake"):
+            bakes = [run[index] for run in figures[name]]
+            extra = [bake - start for bake, start in zip(bakes, startups, strict=True)]
+            quartiles = statistics.quantiles(extra)
+            print(
+                f"{unit:>4} {name:>10}: minus start-up median {ms(statistics.median(extra))}"
+                f" (quartiles {ms(quartiles[0])}-{ms(quartiles[2])});"
+                f" bake {ms(statistics.median(bakes))}, start-up {ms(statistics.median(startups))},"
+                f" {options.rounds} rounds"
+            )
 
 
 if __name__ == "__main__":

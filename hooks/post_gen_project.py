@@ -1,17 +1,24 @@
-"""Write the pinned dependencies, remove the files that the answers switched off, and render the
-per-environment folders."""
+"""Write the pinned dependencies and the per-environment files, and remove the files that the
+answers switched off. The bake worked all of it out while rendering this script
+(answers.post_generation) and wrote it in as a Python literal: this process imports only `os`."""
 
-import json
-import sys
-from pathlib import Path
+import os
 
-ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
-# The template's own folder, absolute: _repo_dir is relative after `cookiecutter .`, and the
-# hook runs in the new project's folder.
-sys.path.insert(0, {{ template_dir | quoted }})
+PLAN = {{ post_generation(cookiecutter) | python_literal }}
 
-from answers import prune, render_per_environment, write_locks  # noqa: E402
 
-write_locks(ANSWERS, Path.cwd())
-prune(ANSWERS, Path.cwd())
-render_per_environment(ANSWERS, Path.cwd())
+def remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        for entry in os.scandir(path):
+            remove(entry.path)
+        os.rmdir(path)
+    elif os.path.lexists(path):
+        os.remove(path)
+
+
+for path in PLAN["remove"]:
+    remove(path)
+for path, text in PLAN["write"].items():
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text)

@@ -5,7 +5,7 @@ Which packages a project needs depends on its answers (code_style, dependency_au
 error_tracking), so this bakes each combination, runs the baked project's own `python tasks.py lock`
 (uv pip compile for pip, uv lock for uv), and folds the results into locks.json: each package
 block with the answers under which uv produced it. The post-generation hook writes a project's
-lock files from there (answers.write_locks); as data, not Jinja, they cost a bake almost nothing.
+lock files from there (answers.lock_files); as data, not Jinja, they cost a bake almost nothing.
 
     .venv/bin/python scripts/lock_dependencies.py      # needs network access to PyPI
 
@@ -134,7 +134,7 @@ def condition(combos: set[Combo], universe: list[Combo]) -> dict | None:
 
 
 def with_placeholders(name: str, text: str) -> str:
-    """Put placeholders where the probe project's own values stand (answers.write_locks fills them)."""
+    """Put placeholders where the probe project's own values stand (answers.lock_files fills them)."""
     text = text.replace(PROBE, "<<project_slug>>")
     if name == "uv.lock":
         text = text.replace(f'requires-python = ">={OLDEST_PYTHON}"', 'requires-python = ">=<<oldest_python>>"')

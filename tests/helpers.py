@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -66,6 +67,20 @@ def bake(cookies, **overrides) -> Baked:
     result = cookies.bake(extra_context=overrides)
     assert result.exit_code == 0, f"bake failed for {overrides}: {result.exception}"
     return Baked(Path(result.project_path), result.context)
+
+
+class Bakes:
+    """A session's bakes, one per distinct set of answers (the `baked` fixture in conftest.py)."""
+
+    def __init__(self, cookies_session):
+        self._cookies = cookies_session
+        self._projects: dict[str, Baked] = {}
+
+    def __call__(self, **overrides) -> Baked:
+        key = json.dumps(overrides, sort_keys=True)
+        if key not in self._projects:
+            self._projects[key] = bake(self._cookies, **overrides)
+        return self._projects[key]
 
 
 def valid(row: dict[str, str]) -> bool:
@@ -146,7 +161,8 @@ def run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 9
     return result
 
 
-# One uv cache for every virtual environment the tests and benchmarks make (.cache/ is git-ignored).
+# One uv cache for every virtual environment the tests and benchmarks make (.cache/ is git-ignored);
+# conftest.py hands it to every uv the tests run, unless UV_CACHE_DIR names another.
 UV_CACHE = ROOT / ".cache" / "uv"
 
 
@@ -158,7 +174,8 @@ def project_venv(project: Baked, venv: Path, groups: tuple[str, ...] = ("test", 
     the pins (nothing, once they are fresh). Bytecode is compiled up front, as in an image.
     """
     uv = [sys.executable, "-m", "uv"]
-    env = {"UV_CACHE_DIR": str(UV_CACHE), "UV_NATIVE_TLS": "1", "UV_COMPILE_BYTECODE": "1"}
+    cache = os.environ.get("UV_CACHE_DIR", str(UV_CACHE))
+    env = {"UV_CACHE_DIR": cache, "UV_NATIVE_TLS": "1", "UV_COMPILE_BYTECODE": "1"}
     python = find_python(answers.python_versions(project.context["python_versions"]))
     run([*uv, "venv", "--quiet", "--python", python, str(venv)], cwd=project.path, env=env)
     venv_python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")

@@ -1,3 +1,6 @@
+import threading
+from http.server import ThreadingHTTPServer
+
 import pytest
 
 from {{ cookiecutter.package_name }} import create_app
@@ -13,3 +16,23 @@ def app(monkeypatch):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """Local HTTP servers for a test module: `serve(Handler)` answers with a request
+    handler class on a free port (its address in `.url`) until the module is done."""
+    servers = []
+
+    def start(handler):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.url = f"http://127.0.0.1:{server.server_port}"
+        # Polling every 10 ms rather than every 0.5 s: shutdown() then returns at once.
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -5,9 +5,8 @@ The figures below are worked out by hand from tests/fixtures/github_api.json (ac
 """
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import dora_metrics
@@ -94,21 +93,23 @@ class Recorded(BaseHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
-@pytest.fixture
-def github(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorded)
+@pytest.fixture(scope="module")
+def github_server(serve):
+    server = serve(Recorded)
     recording = json.loads(RECORDING.read_text("utf-8"))["interactions"]
     server.recording = {answer["request"]: answer for answer in recording}
+    return server
+
+
+@pytest.fixture
+def github(github_server, monkeypatch):
+    """The recorded GitHub API, with the requests of one test noted."""
+    server = github_server
     server.requests, server.unexpected = [], []
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("GITHUB_API_URL", server.url)
     monkeypatch.setenv("GITHUB_TOKEN", "test-token")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     yield server
-    server.shutdown()
-    server.server_close()
     assert server.unexpected == [], "requests with no recording"
 
 

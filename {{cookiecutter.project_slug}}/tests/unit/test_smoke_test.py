@@ -2,8 +2,7 @@
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import smoke_test
@@ -29,19 +28,19 @@ class Answers(BaseHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
+@pytest.fixture(scope="module")
+def server(serve):
+    return serve(Answers)
+
+
 @pytest.fixture
-def service():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+def service(server):
+    """The stand-in service, ready and on the commit until a test answers otherwise."""
     server.answers = {
         "/readyz": [(200, {"status": "ready"})],
         "/version": [(200, {"name": "svc", "version": "1.0", "commit": COMMIT})],
     }
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    return server
 
 
 def smoke(url, *options):
