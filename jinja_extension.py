@@ -5,6 +5,7 @@ own `${{ ... }}` expressions kept away from Jinja."""
 import re
 
 import yaml
+from jinja2 import pass_context
 from jinja2.ext import Extension
 
 from answers import (
@@ -44,6 +45,19 @@ def flow(value: object) -> str:
     return text.removesuffix("\n...\n").strip()
 
 
+CONFIG_PY = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}" / "config.py"
+
+
+@pass_context
+def settings(context) -> tuple:
+    """The settings the service reads: SETTINGS of the project's own config.py, rendered for
+    these answers. .env.example, the README and the deploy files are made from it."""
+    source = context.environment.from_string(CONFIG_PY.read_text("utf-8"))
+    namespace = {"__name__": "config"}
+    exec(compile(source.render(cookiecutter=context["cookiecutter"]), str(CONFIG_PY), "exec"), namespace)
+    return namespace["SETTINGS"]
+
+
 class AnswersExtension(Extension):
     """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
 
@@ -63,6 +77,7 @@ class AnswersExtension(Extension):
             newest_python=newest_python,
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
+            settings=settings,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
