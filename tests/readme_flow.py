@@ -29,6 +29,8 @@ WINDOWS = os.name == "nt"
 # What a newcomer's machine lacks until the README installs it: a folder on PATH holding
 # one of these is left off PATH (a system folder with only `python3` and `pip` stays).
 NOT_PREINSTALLED = ("python", "uv", "uvx", "ruff", "black", "flake8", "pytest", "gunicorn", "flask", "pre-commit")
+# The README's sections a newcomer runs first, in this order.
+SECTIONS = ["Run it", "Test it"]
 SERVES = re.compile(r"\bon http://127\.0\.0\.1:(\d+)")
 POWERSHELL = re.compile(r"\(PowerShell: (.+)\)\s*$")
 
@@ -86,7 +88,7 @@ def clean_environment(python: Path, home: Path) -> dict[str, str]:
         if name not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "UV_PYTHON")
         and not name.startswith(("PYTEST_", "UV_PROJECT"))
     }
-    env["PATH"] = os.pathsep.join([str(python.parent), str(python.parents[2] / "installed"), *kept])
+    env["PATH"] = os.pathsep.join([str(python.parent), installed_folder(python), *kept])
     # Git needs a name for the README's first commit, as on any newcomer's machine.
     for role in ("AUTHOR", "COMMITTER"):
         env[f"GIT_{role}_NAME"] = "Newcomer"
@@ -98,21 +100,25 @@ def clean_environment(python: Path, home: Path) -> dict[str, str]:
 
 def fresh_python(base: str, where: Path) -> Path:
     """A Python of its own for the newcomer (a venv of `base`): what the README installs
-    with it, such as uv, goes there and nowhere else. Beside it, `base` itself under its
-    versioned name (python3.13), as an installer leaves it: uv makes project environments
-    from an installed Python, never from another virtual environment."""
+    with it, such as uv, goes there and nowhere else. `base` itself stays reachable, after
+    it on PATH (`installed`), as an installer leaves it: uv makes project environments from
+    an installed Python, never from another virtual environment."""
     subprocess.run([base, "-m", "venv", str(where / "venv")], check=True)
     installed = where / "installed"
-    installed.mkdir()
-    base_path = Path(base).resolve()
-    version = subprocess.run(
-        [base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    if WINDOWS:
-        shutil.copy(base_path, installed / f"python{version}.exe")  # uv also asks the registry
-    else:
-        (installed / f"python{version}").symlink_to(base_path)
+    if WINDOWS:  # python.exe needs its DLLs beside it: the install's own folder, behind the venv
+        installed.write_text(str(Path(base).resolve().parent), "utf-8")
+    else:  # only the versioned name (python3.13): `python` stays the venv's
+        installed.mkdir()
+        version = subprocess.run(
+            [base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        (installed / f"python{version}").symlink_to(Path(base).resolve())
     return where / "venv" / ("Scripts/python.exe" if WINDOWS else "bin/python")
+
+
+def installed_folder(python: Path) -> str:
+    installed = python.parents[2] / "installed"
+    return installed.read_text("utf-8") if installed.is_file() else str(installed)
 
 
 def free_port() -> int:
@@ -201,8 +207,8 @@ def run_sections(project: Path, readme: str, titles: list[str], env: dict[str, s
 if __name__ == "__main__":  # python tests/readme_flow.py PROJECT BASE_PYTHON [SECTION...]
     project_dir, base, *titles = sys.argv[1:]
     project_path = Path(project_dir).resolve()
-    newcomer = fresh_python(base, project_path.parent / "newcomer-python")
+    newcomer = fresh_python(base, project_path.parent / "newcomer")
     environment = clean_environment(newcomer, project_path.parent)
     text = (project_path / "README.md").read_text("utf-8")
-    for done in run_sections(project_path, text, titles or ["Run it", "Test it"], environment, project_path.name):
+    for done in run_sections(project_path, text, titles or SECTIONS, environment, project_path.name):
         print("ran:", done)

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 import readme_flow
-from helpers import bake, find_python, run
+import yaml
+from helpers import ROOT, bake, find_python, run
 
 # .python-version is the newest answered version: one this machine has, as uv may not download.
 PYTHONS = "3.12, 3.13"
@@ -30,7 +31,7 @@ def test_the_readme_runs_as_written(cookies, tmp_path, answers):
     _, env = newcomer(project, tmp_path, "3.13")
     readme = project.text("README.md")
 
-    ran = readme_flow.run_sections(project.path, readme, ["Run it", "Test it"], env, project.path.name)
+    ran = readme_flow.run_sections(project.path, readme, readme_flow.SECTIONS, env, project.path.name)
 
     assert any("tasks.py dev" in line for line in ran) and any("tasks.py lint" in line for line in ran)
     # The environment runs the Python of the image, as .python-version says.
@@ -66,3 +67,12 @@ def test_an_old_python_is_refused_before_anything_is_installed(cookies, tmp_path
     assert result.returncode == 1
     assert "is Python 3.11; the project needs 3.12+" in result.stdout
     assert "pip install" not in result.stdout
+
+
+def test_the_template_ci_runs_the_flow_on_windows_and_macos():
+    job = yaml.safe_load((ROOT / ".github/workflows/template.yml").read_text("utf-8"))["jobs"]["readme"]
+    assert set(job["strategy"]["matrix"]["os"]) == {"windows-latest", "macos-latest"}
+    flows = {item["flow"]: item["answers"] for item in job["strategy"]["matrix"]["include"]}
+    assert flows == {"defaults": "", "uv-ruff": "package_manager=uv code_style=ruff"}
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert any(run.startswith("python tests/readme_flow.py build/flask-service ") for run in runs)
