@@ -13,6 +13,7 @@ from answers import (
     ROOT,
     UV_VERSION,
     check_environments,
+    cloud_parts,
     dockerfile_quoted,
     newest_python,
     pipeline,
@@ -78,6 +79,7 @@ class AnswersExtension(Extension):
             pipeline=pipeline,
             self_hosted_labels=self_hosted_labels,
             settings=settings,
+            cloud_parts=cloud_parts,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
