@@ -77,6 +77,9 @@ KEPT_WHEN = {
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
     # The cloud set-up (scripts/bootstrap_<cloud>.sh) for the registry and the deploy target.
     "scripts/bootstrap_aws.sh": lambda answers: "ecr" in cloud_parts(answers),
+    "scripts/bootstrap_gcp.sh": lambda answers: "gar" in cloud_parts(answers),
+    "scripts/bootstrap_azure.sh": lambda answers: "acr" in cloud_parts(answers),
+    "scripts/aws": lambda answers: "ecr" in cloud_parts(answers),
     "scripts/aws/push-trust.json": lambda answers: answers["container_registry"] == "ecr",
     "scripts/aws/push-policy.json": lambda answers: answers["container_registry"] == "ecr",
     "scripts/aws/scan-trust.json": lambda answers: answers["container_registry"] == "ecr",
