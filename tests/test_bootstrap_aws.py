@@ -38,7 +38,8 @@ def aws(tmp_path):
     log = (tmp_path / "moto.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ENABLE_RECORDING": "True"},
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ENABLE_RECORDING": "True",
+             "MOTO_RECORDER_FILEPATH": str(tmp_path / "moto_recording")},
         stdout=log, stderr=subprocess.STDOUT,
     )
     env = {
