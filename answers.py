@@ -80,7 +80,25 @@ PRUNED_PATHS: dict[tuple[str, str], list[str]] = {
 # Files kept only while a condition on the answers holds.
 KEPT_WHEN = {
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
+    # The cloud set-up (scripts/bootstrap_<cloud>.sh) for the registry and the deploy target.
+    "scripts/bootstrap_aws.sh": lambda answers: "ecr" in cloud_parts(answers),
+    "scripts/bootstrap_gcp.sh": lambda answers: "gar" in cloud_parts(answers),
+    "scripts/bootstrap_azure.sh": lambda answers: "acr" in cloud_parts(answers),
+    "scripts/aws": lambda answers: "ecr" in cloud_parts(answers),
+    "scripts/aws/push-trust.json": lambda answers: answers["container_registry"] == "ecr",
+    "scripts/aws/push-policy.json": lambda answers: answers["container_registry"] == "ecr",
+    "scripts/aws/scan-trust.json": lambda answers: answers["container_registry"] == "ecr",
+    "scripts/aws/scan-policy.json": lambda answers: answers["container_registry"] == "ecr",
+    "scripts/aws/execution-trust.json": lambda answers: answers["deploy_target"] == "ecs",
+    "scripts/aws/execution-policy.json": lambda answers: answers["deploy_target"] == "ecs",
+    "scripts/aws/__environment__": lambda answers: answers["deploy_target"] == "ecs",
 }
+
+
+def cloud_parts(answers: dict) -> set[str]:
+    """The clouds this project's registry and deploy target live in ('ecr': AWS)."""
+    clouds = {"ecr": "ecr", "ecs": "ecr", "gar": "gar", "cloud-run": "gar", "acr": "acr", "azure-webapp": "acr"}
+    return {clouds[answer] for answer in (answers["container_registry"], answers["deploy_target"]) if answer in clouds}
 # A folder of this name holds templates rendered once per environment, into a folder named
 # after it (cookiecutter renders a file once; see `post_generation`).
 PER_ENVIRONMENT = "__environment__"

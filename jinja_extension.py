@@ -10,7 +10,7 @@ from pathlib import Path
 from types import CodeType
 
 import yaml
-from jinja2 import FileSystemBytecodeCache
+from jinja2 import FileSystemBytecodeCache, pass_context
 from jinja2.ext import Extension
 
 from answers import (
@@ -20,6 +20,7 @@ from answers import (
     UV_VERSION,
     check_environments,
     ci_caches,
+    cloud_parts,
     dockerfile_quoted,
     newest_python,
     pipeline,
@@ -146,6 +147,17 @@ def bytecode_cache(environment) -> CompiledTemplates | None:
         return CompiledTemplates(environment)
     except (OSError, RuntimeError):  # no private folder can be made in the temporary directory
         return None
+CONFIG_PY = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}" / "config.py"
+
+
+@pass_context
+def settings(context) -> tuple:
+    """The settings the service reads: SETTINGS of the project's own config.py, rendered for
+    these answers. .env.example, the README and the deploy files are made from it."""
+    source = context.environment.from_string(CONFIG_PY.read_text("utf-8"))
+    namespace = {"__name__": "config"}
+    exec(compile(source.render(cookiecutter=context["cookiecutter"]), str(CONFIG_PY), "exec"), namespace)
+    return namespace["SETTINGS"]
 
 
 class AnswersExtension(Extension):
@@ -175,6 +187,8 @@ class AnswersExtension(Extension):
             self_hosted_labels=self_hosted_labels,
             runs_on_answer=runs_on,
             ci_caches=ci_caches,
+            settings=settings,
+            cloud_parts=cloud_parts,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )

@@ -3,6 +3,7 @@
 #
 #   scripts/make_standin_images.sh IMAGE...
 #   e.g. scripts/make_standin_images.sh python:3.13-slim gcr.io/distroless/python3-debian13:nonroot
+#   scripts/make_standin_images.sh --mirror   (prints the Debian mirror it would use)
 #
 # Each IMAGE the engine already has, or can pull, is left alone: stand-ins are the last resort.
 # The others are made offline from Debian trixie (whose Python is 3.13) and imported under
@@ -10,13 +11,14 @@
 #   python:3.13-slim*                        python in /usr/local/bin, pip, no PEP 668 marker
 #   gcr.io/distroless/python3-debian13*      /usr/bin/python3, no shell, no pip, user nonroot
 # The debootstrap root filesystem is cached in .cache/standin/: making images again skips it.
+# Debian comes from the mirror this machine's apt already uses (apt-cache policy), through
+# apt's proxy if it has one; DEBIAN_MIRROR overrides it.
 # CONTAINER_ENGINE chooses the engine (default: podman). Needs root (debootstrap, chroot).
 set -euo pipefail
 
 ENGINE="${CONTAINER_ENGINE:-podman}"
 CACHE="$(cd "$(dirname "$0")/.." && pwd)/.cache/standin"
 SUITE=trixie
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=python3,python3-venv,python3-pip,ca-certificates
 STANDIN_PYTHON=3.13
 ROOTFS_TAR="$CACHE/$SUITE-$(printf %s "$PACKAGES" | sha256sum | cut -c1-12).tar"
@@ -34,13 +36,37 @@ qualified() {
   echo "$name"
 }
 
+# The Debian archive apt uses here (not its security archive): the stand-ins then work behind
+# whatever mirror or proxy this machine is set up for, and no host is written in this file.
+apt_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then
+    echo "$DEBIAN_MIRROR"
+    return
+  fi
+  local mirror
+  mirror=$(apt-cache policy 2>/dev/null | awk '
+    $1 ~ /^[0-9]+$/ && $2 ~ /^[a-z]+:\/\// { uri = $2 }
+    /release / && /l=Debian,/ && uri != "" { print uri; exit }')
+  if [ -z "$mirror" ]; then
+    log "no Debian archive in apt's sources (apt-cache policy): run apt-get update, or set DEBIAN_MIRROR"
+    return 1
+  fi
+  echo "$mirror"
+}
+
 # debootstrap once and keep the tarball.
 rootfs_tar() {
   if [ ! -s "$ROOTFS_TAR" ]; then
-    local dir
+    local dir mirror proxy=""
+    mirror=$(apt_mirror)
+    # debootstrap reads the proxy from the environment, not from apt's configuration.
+    eval "$(apt-config shell proxy Acquire::http::Proxy)"
+    if [ -n "$proxy" ] && [ -z "${http_proxy:-}" ]; then
+      export http_proxy="$proxy"
+    fi
     dir="$(mktemp -d "$WORK/rootfs.XXXXXX")"
-    log "debootstrap $SUITE ($PACKAGES) into $dir"
-    debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$MIRROR" >&2
+    log "debootstrap $SUITE ($PACKAGES) from $mirror into $dir"
+    debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$mirror" >&2
     # What a container image leaves out: package lists and caches, documentation.
     rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/* "$dir"/usr/share/{doc,man,info,locale}/*
     tar -C "$dir" --numeric-owner -cf "$ROOTFS_TAR.partial" .
@@ -136,7 +162,11 @@ make_standin() {
   MADE[$key]="$image"
 }
 
-[ $# -gt 0 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+if [ "$1" = --mirror ]; then
+  apt_mirror
+  exit
+fi
 # One run at a time: parallel test workers wait here, then find their images made.
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Project tasks, the same on Linux, macOS and Windows: `python tasks.py TASK ...`.
 
-CI runs these very tasks, so a green run here means a green run there.
+CI runs these very tasks, so a green run here means a green run there. Whichever
+`python` runs this file, the tools run with the project's own interpreter: `.venv`'s
+once it exists. `dev` and `serve` read `.env` first (local runs only, never in images).
 """
 
 from __future__ import annotations
@@ -11,10 +13,18 @@ import shlex
 import shutil
 import subprocess  # nosec B404 - runs this project's own tools with fixed arguments
 import sys
+from importlib.util import find_spec
+from pathlib import Path
+{%- set branches = cookiecutter.environments | environments | selectattr("branch") | map(attribute="branch") | unique | list %}
 
 PACKAGE = "{{ cookiecutter.package_name }}"
+OLDEST = "{{ cookiecutter.python_versions | python_versions | first }}"  # requires-python
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venv"
+VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+# The branch `init` starts: the one production deploys from.
+MAIN_BRANCH = "{{ branches[-1] if branches else "main" }}"
 {%- if cookiecutter.package_manager == "pip" %}
-OLDEST = "{{ cookiecutter.python_versions | python_versions | first }}"  # in the test matrix
 # One resolution for every platform and every Python from the oldest on, with hashes.
 COMPILE = f"uv pip compile --universal --generate-hashes --python-version {OLDEST}"
 GROUPS = "--group pyproject.toml:test --group pyproject.toml:lint"
@@ -26,13 +36,87 @@ BANDIT = "python -m bandit -c pyproject.toml -r ."
 # What is measured (the package and scripts/) is set in pyproject.toml.
 COVERAGE = "--cov --cov-report=term --cov-report=xml"
 
-# "python" below is the interpreter running this file, so the tools come from its venv.
+
+def python() -> str:
+    """The project's interpreter: .venv's if there is one, else the one running this
+    file (an activated environment, or CI's own Python)."""
+    return str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable
+
+
+def check_python() -> int:
+    """A clear word before installing on a Python the project does not run on."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    found = subprocess.run(  # nosec B603 - a fixed command
+        [python(), "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if tuple(map(int, found.split("."))) >= tuple(map(int, OLDEST.split("."))):
+        return 0
+    advice = " Remove .venv, make it with a newer python." if VENV.exists() else ""
+    print(f"{python()} is Python {found}; the project needs {OLDEST}+.{advice}")
+    return 1
+
+
+def read_dotenv(path: Path = HERE / ".env") -> dict[str, str]:
+    """NAME=value lines of .env, as docker compose reads them: # comments, quotes."""
+    values = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.isidentifier():
+            raise SystemExit(f"{path}:{number}: expected NAME=value, not {line!r}")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def local_environment(task: str) -> dict[str, str] | None:
+    """What `dev` and `serve` run with: .env, then the environment, which wins."""
+    if task not in ("dev", "serve"):
+        return None
+    env = {**read_dotenv(), **os.environ}
+    if task == "dev":
+        env["APP_ENV"] = "development"
+        env.setdefault("FLASK_RUN_PORT", env.get("PORT", "8000"))
+    return env
+
+
+def init() -> int:
+    """A git repository on MAIN_BRANCH (unless this is one) whose pre-commit hook runs
+    `tasks.py lint`, so nothing the lint job would refuse gets committed."""
+    git = shutil.which("git")
+    if not git:
+        print("git is not installed or not on PATH", file=sys.stderr)
+        return 127
+    quiet = {"cwd": HERE, "stderr": subprocess.DEVNULL}
+    if subprocess.call([git, "rev-parse"], **quiet):  # nosec B603 - fixed commands
+        subprocess.check_call([git, "init", "-q", "-b", MAIN_BRANCH], cwd=HERE)  # nosec
+    hooks = subprocess.check_output(  # nosec B603
+        [git, "rev-parse", "--git-path", "hooks"], cwd=HERE, text=True
+    )
+    hook = HERE / hooks.strip() / "pre-commit"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    # Any Python runs tasks.py, which runs the lint with the project's own tools.
+    interpreter = Path(sys.executable).as_posix()
+    hook.write_text(f'#!/bin/sh\nexec "{interpreter}" tasks.py lint\n', "utf-8")
+    hook.chmod(0o755)
+    print(f"{hook.relative_to(HERE).as_posix()}: runs tasks.py lint before a commit")
+    return 0
+
+
 TASKS = {
 {%- if cookiecutter.package_manager == "uv" %}
+    # uv makes .venv with the Python named in .python-version.
     "install": ["uv sync --locked --all-groups"],
     "lock": ["uv lock --upgrade"],
 {%- else %}
     "install": [
+        check_python,
         "python -m pip install -r requirements.txt -r requirements-test.txt",
         "python -m pip install --no-deps -e .",
     ],
@@ -64,29 +148,41 @@ TASKS = {
 {%- endif %}
     "test-unit": [f"python -m pytest tests/unit/ {COVERAGE}"],
     "test-integration": ["python -m pytest tests/integration/"],
+    # Both on http://127.0.0.1:8000 (PORT), with .env.
     "dev": [f"python -m flask --app {PACKAGE}.wsgi run --debug"],
     "serve": [f"python -m gunicorn -c gunicorn.conf.py {PACKAGE}.wsgi:app"],
     # The Dockerfile's base images by digest (docker buildx or crane); review the diff.
     "pin-images": ["python scripts/pin_images.py Dockerfile"],
+    "init": [init],
 }
 TASKS["test"] = TASKS["test-unit"] + TASKS["test-integration"]
 TASKS["check"] = TASKS["lint"] + TASKS["bandit"] + TASKS["test"]
 
 
 def run(task: str) -> int:
-    env = {**os.environ, "APP_ENV": "development"} if task == "dev" else None
+    env = local_environment(task)
     for command in TASKS[task]:
-        print("$", command, flush=True)
-        program, *args = shlex.split(command)
-        if program == "python":
-            program = sys.executable
-        elif not shutil.which(program):
-            print(f"{program} is not installed or not on PATH", file=sys.stderr)
-            return 127
-        argv = [program, *args]
-        if returncode := subprocess.call(argv, env=env):  # nosec B603 - fixed commands
+        if callable(command):
+            returncode = command()
+        else:
+            print("$", command, flush=True)
+            returncode = call(shlex.split(command), env)
+        if returncode:
             return returncode
     return 0
+
+
+def call(argv: list[str], env: dict[str, str] | None) -> int:
+    program, *args = argv
+    if program == "python":
+        program = python()
+    elif program == "uv" and not shutil.which("uv") and find_spec("uv"):
+        # Installed by pip into a Python whose scripts folder is not on PATH.
+        program, args = sys.executable, ["-m", "uv", *args]
+    elif not shutil.which(program):
+        print(f"{program} is not installed or not on PATH", file=sys.stderr)
+        return 127
+    return subprocess.call([program, *args], cwd=HERE, env=env)  # nosec B603
 
 
 def main(tasks: list[str]) -> int:

@@ -1,3 +1,4 @@
+{%- import "settings.j2" as settings_of with context -%}
 #!/usr/bin/env bash
 # Deploy the service to a single host over SSH with docker compose, keeping the release it
 # replaces for a rollback. Run by .github/workflows/deploy.yml; a person can run it too.
@@ -41,10 +42,13 @@ case "${1:-}" in
       set -euo pipefail
       # What runs now is what a rollback returns to, however far this release gets.
       if [ -f release.env ]; then cp release.env release.env.previous; fi
-      if ! grep -q "^SECRET_KEY=." app.env 2>/dev/null; then
-        echo "$PWD/app.env on the host must set SECRET_KEY=..." >&2
-        exit 1
-      fi
+      # The secret settings (see the README), before anything is pulled or started.
+      for name in {{ settings_of.secret_names() }}; do
+        if ! grep -q "^$name=." app.env 2>/dev/null; then
+          echo "$PWD/app.env on the host must set $name=..." >&2
+          exit 1
+        fi
+      done
       printf "IMAGE=%s\n" "$1" > release.env.next
       docker compose --env-file release.env.next pull --quiet
       mv release.env.next release.env

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     sentry_sdk.init(
         dsn=dsn,
         integrations=[FlaskIntegration()],
-        # The commit names the release; SENTRY_ENVIRONMENT names the environment.
+        # The commit names the release.
         release=None if commit == "unknown" else commit,
+        environment=app.config["SENTRY_ENVIRONMENT"],
     )

@@ -36,6 +36,7 @@ def test_unexpected_errors_go_to_sentry(sentry, monkeypatch):
     monkeypatch.setenv("APP_ENV", "testing")
     monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.example/1")
     monkeypatch.setenv("GIT_COMMIT", "0123abc")
+    monkeypatch.setenv("SENTRY_ENVIRONMENT", "staging")
     app = create_app()
 
     @app.get("/boom")
@@ -47,7 +48,7 @@ def test_unexpected_errors_go_to_sentry(sentry, monkeypatch):
     events = [envelope.get_event() for envelope in sentry.sent]
     events = [event for event in events if event]
     assert [e["exception"]["values"][-1]["type"] for e in events] == ["RuntimeError"]
-    assert events[0]["release"] == "0123abc"
+    assert (events[0]["release"], events[0]["environment"]) == ("0123abc", "staging")
 
 
 def test_client_errors_are_not_sent(sentry, monkeypatch):

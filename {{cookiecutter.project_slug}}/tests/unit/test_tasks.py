@@ -1,0 +1,64 @@
+"""tasks.py: .env for local runs, the project's own interpreter for the tools."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tasks():
+    spec = importlib.util.spec_from_file_location("tasks", PROJECT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dotenv_lines(tasks, tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# a comment\n\nAPP_ENV=development\nexport LOG_LEVEL = debug\n"
+        "CORS_ORIGINS='https://a.example'\nSECRET_KEY=\"a=b\"\nEMPTY=\n",
+        "utf-8",
+    )
+    assert tasks.read_dotenv(dotenv) == {
+        "APP_ENV": "development",
+        "LOG_LEVEL": "debug",
+        "CORS_ORIGINS": "https://a.example",
+        "SECRET_KEY": "a=b",
+        "EMPTY": "",
+    }
+
+
+def test_a_bad_dotenv_line_names_the_line(tasks, tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("APP_ENV=development\nnot a setting\n", "utf-8")
+    with pytest.raises(SystemExit, match=r"\.env:2: expected NAME=value"):
+        tasks.read_dotenv(dotenv)
+
+
+def test_no_dotenv_is_no_settings(tasks, tmp_path):
+    assert tasks.read_dotenv(tmp_path / ".env") == {}
+
+
+def test_dev_and_serve_read_dotenv_and_the_environment_wins(tasks, monkeypatch):
+    dotenv = {"PORT": "9000", "LOG_LEVEL": "X"}
+    monkeypatch.setattr(tasks, "read_dotenv", lambda: dotenv)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("FLASK_RUN_PORT", raising=False)
+    serve = tasks.local_environment("serve")
+    assert (serve["PORT"], serve["LOG_LEVEL"]) == ("9000", "WARNING")
+    dev = tasks.local_environment("dev")
+    assert (dev["APP_ENV"], dev["FLASK_RUN_PORT"]) == ("development", "9000")
+    assert tasks.local_environment("test-unit") is None  # tests never read .env
+
+
+def test_tools_run_with_the_venv_python_when_there_is_one(tasks, monkeypatch, tmp_path):
+    monkeypatch.setattr(tasks, "VENV_PYTHON", tmp_path / "python")
+    assert tasks.python() == sys.executable
+    (tmp_path / "python").touch()
+    assert tasks.python() == str(tmp_path / "python")
