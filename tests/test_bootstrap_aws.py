@@ -138,16 +138,18 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
     assert trust_subjects(push["AssumeRolePolicyDocument"]) == [
         f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main", f"repo:{REPO}:ref:refs/tags/v*",
     ]
-    assert trust_subjects(role(aws, "flask-service-github-scan")["AssumeRolePolicyDocument"]) == [f"repo:{REPO}:ref:refs/heads/main"]
+    assert trust_subjects(role(aws, "flask-service-github-read")["AssumeRolePolicyDocument"]) == [
+        f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main",
+    ]
     for environment in ("staging", "production"):
         deploy_role = role(aws, f"flask-service-deploy-{environment}")
         assert trust_subjects(deploy_role["AssumeRolePolicyDocument"]) == [f"repo:{REPO}:environment:{environment}"]
         assert variables[("AWS_ROLE_ARN", environment)] == deploy_role["Arn"]
     # The permissions are the reviewed files, account and region filled in.
-    scan_policy = cli(aws, "iam", "get-role-policy", "--role-name", "flask-service-github-scan", "--policy-name", "flask-service-github-scan")
-    statements = scan_policy["PolicyDocument"]["Statement"]
+    read_policy = cli(aws, "iam", "get-role-policy", "--role-name", "flask-service-github-read", "--policy-name", "flask-service-github-read")
+    statements = read_policy["PolicyDocument"]["Statement"]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert not any(action in actions for action in ("ecr:PutImage", "ecr:InitiateLayerUpload")), "the scan only reads"
+    assert not any(action in actions for action in ("ecr:PutImage", "ecr:InitiateLayerUpload")), "the read-only role only reads"
     assert cli(aws, "ecr", "describe-repositories")["repositories"][0]["repositoryName"] == "flask-service"
 
     # Every variable the workflows read is printed, but APP_URL (the service's own address).
@@ -156,7 +158,7 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
         read |= set(re.findall(r"vars\.(\w+)", workflow.read_text()))
     printed = {name for name, _ in variables}
     assert read - printed == {"APP_URL"}
-    assert variables[("AWS_ROLE_ARN", None)] == push["Arn"] and ("AWS_SCAN_ROLE_ARN", None) in variables
+    assert variables[("AWS_ROLE_ARN", None)] == push["Arn"] and ("AWS_READ_ROLE_ARN", None) in variables
     secret = cli(aws, "secretsmanager", "get-secret-value", "--secret-id", variables[("ECS_SENTRY_DSN_ARN", "staging")])
     assert secret["SecretString"] == dsn
     key = cli(aws, "secretsmanager", "get-secret-value", "--secret-id", variables[("ECS_SECRET_KEY_ARN", "staging")])

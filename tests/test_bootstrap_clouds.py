@@ -40,7 +40,7 @@ AZ = [
     ("group exists", 0, "false"),
     ("ad app list", 0, ""),
     ("ad app create --display-name flask-service-github-push", 0, "client-push"),
-    ("ad app create --display-name flask-service-github-scan", 0, "client-scan"),
+    ("ad app create --display-name flask-service-github-read", 0, "client-read"),
     ("ad app create --display-name flask-service-deploy-staging", 0, "client-staging"),
     ("ad app create --display-name flask-service-deploy-production", 0, "client-production"),
     ("acr show --name flaskservice --query id", 0, "/subscriptions/sub-1/registries/flaskservice"),
@@ -106,13 +106,14 @@ def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry)
     account = "{}@proj.iam.gserviceaccount.com".format
     assert members == {
         f"principalSet://{pool}/attribute.can_push/yes": account("flask-service-push"),
-        f"principal://{pool}/subject/repo:{REPO}:ref:refs/heads/main": account("flask-service-scan"),
+        f"principal://{pool}/subject/repo:{REPO}:ref:refs/heads/develop": account("flask-service-read"),
+        f"principal://{pool}/subject/repo:{REPO}:ref:refs/heads/main": account("flask-service-read"),
         f"principal://{pool}/subject/repo:{REPO}:environment:staging": account("flask-service-staging"),
         f"principal://{pool}/subject/repo:{REPO}:environment:production": account("flask-service-production"),
     }
     roles = {(option(a, "--role"), option(a, "--member")) for a in calls(log, "artifacts", "repositories", "add-iam-policy-binding")}
     assert roles == {("roles/artifactregistry.writer", f"serviceAccount:{account('flask-service-push')}"),
-                     ("roles/artifactregistry.reader", f"serviceAccount:{account('flask-service-scan')}")}
+                     ("roles/artifactregistry.reader", f"serviceAccount:{account('flask-service-read')}")}
     secrets = [args[2] for args in calls(log, "secrets", "create")]
     assert secrets == ["flask-service-secret-key", *(["flask-service-sentry-dsn"] if sentry else [])]
     # The names deploy.yml passes to Cloud Run are the ones made here.
@@ -136,14 +137,14 @@ def test_azure_bootstrap_trusts_exactly_this_repository(cookies, tmp_path):
         credentials.setdefault(option(args, "--id"), []).append(parameters["subject"])
     assert credentials == {
         "client-push": [f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main"],
-        "client-scan": [f"repo:{REPO}:ref:refs/heads/main"],
+        "client-read": [f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main"],
         "client-staging": [f"repo:{REPO}:environment:staging"],
         "client-production": [f"repo:{REPO}:environment:production"],
     }
     grants = {(option(a, "--assignee"), option(a, "--role"), option(a, "--scope")) for a in calls(log, "role", "assignment", "create")}
     assert grants == {
         ("client-push", "AcrPush", "/subscriptions/sub-1/registries/flaskservice"),
-        ("client-scan", "AcrPull", "/subscriptions/sub-1/registries/flaskservice"),
+        ("client-read", "AcrPull", "/subscriptions/sub-1/registries/flaskservice"),
         ("client-staging", "Website Contributor", "/subscriptions/sub-1/sites/flask-service-staging"),
     }
     # The staging site exists: both its slots get every secret setting; production's needs a person.

@@ -15,7 +15,8 @@
 {%- if ecr %}
 #   - the ECR repository {{ cookiecutter.project_slug }};
 #   - the push role, trusted only for the deploy branches and v* tags (scripts/aws/push-*.json);
-#   - the read-only role of the nightly scan, trusted only for the default branch (scan-*.json);
+#   - the read-only role of the nightly scan and the deploys' provenance check, trusted only
+#     for the deploy branches (read-*.json);
 {%- endif %}
 {%- if ecs %}
 #   - the task execution role (execution-*.json), and per environment: a deploy role trusted
@@ -94,7 +95,7 @@ if ! aws ecr describe-repositories --repository-names "$APP" >/dev/null 2>&1; th
 fi
 variables+=("AWS_ACCOUNT_ID $account" "AWS_REGION $AWS_REGION")
 variables+=("AWS_ROLE_ARN $(role "$APP-github-push" push-trust.json push-policy.json)")
-variables+=("AWS_SCAN_ROLE_ARN $(role "$APP-github-scan" scan-trust.json scan-policy.json)")
+variables+=("AWS_READ_ROLE_ARN $(role "$APP-github-read" read-trust.json read-policy.json)")
 {%- endif %}
 {%- if ecs %}
 

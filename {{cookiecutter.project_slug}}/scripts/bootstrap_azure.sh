@@ -12,7 +12,8 @@
 # It makes, where missing, Entra ID applications that GitHub's tokens sign in as, each with
 # federated credentials for exactly the subjects that use it:{% if acr %}
 #   - the container registry (ACR_NAME, default {{ cookiecutter.project_slug | replace("-", "") }}), and a push identity with
-#     AcrPush for the deploy branches; a read-only one (AcrPull) for the nightly scan;{% endif %}{% if webapp %}
+#     AcrPush for the deploy branches; a read-only one (AcrPull) for the nightly
+#     scan and the deploys' provenance check, also for the deploy branches;{% endif %}{% if webapp %}
 #   - per environment a deploy identity for repo:{{ repository }}:environment:<name>, with
 #     Website Contributor on the web app WEBAPP_<ENVIRONMENT> (default {{ cookiecutter.project_slug }}-<name>)
 #     when it exists, whose slots get the secret settings ({{ settings_of.secret_names() }}:
@@ -27,7 +28,6 @@ APP={{ cookiecutter.project_slug }}
 REPOSITORY={{ repository }}
 ISSUER=https://token.actions.githubusercontent.com
 PUSH_SUBJECTS=({% for branch in branches %}"repo:$REPOSITORY:ref:refs/heads/{{ branch }}"{% if not loop.last %} {% endif %}{% endfor %})
-SCAN_SUBJECT=repo:$REPOSITORY:ref:refs/heads/{{ branches[-1] if branches else "main" }}
 {%- if webapp %}
 ENVIRONMENTS=(
 {%- for environment in cookiecutter.environments | environments %}
@@ -86,9 +86,9 @@ fi
 registry_id=$(az acr show --name "$registry" --query id --output tsv)
 push=$(identity "$APP-github-push" "${PUSH_SUBJECTS[@]}")
 grant "$push" AcrPush "$registry_id"
-scan=$(identity "$APP-github-scan" "$SCAN_SUBJECT")
-grant "$scan" AcrPull "$registry_id"
-variables+=("ACR_NAME $registry" "AZURE_CLIENT_ID $push" "AZURE_SCAN_CLIENT_ID $scan")
+read=$(identity "$APP-github-read" "${PUSH_SUBJECTS[@]}")
+grant "$read" AcrPull "$registry_id"
+variables+=("ACR_NAME $registry" "AZURE_CLIENT_ID $push" "AZURE_READ_CLIENT_ID $read")
 {%- endif %}
 {%- if webapp %}
 

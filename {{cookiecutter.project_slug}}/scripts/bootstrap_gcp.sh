@@ -12,7 +12,7 @@
 # It makes, where missing: a Workload Identity pool and GitHub provider that accept only this
 # repository's tokens ({{ repository }}){% if gar %}; the Artifact Registry repository;
 # a push service account that only the deploy branches and v* tags may use; a read-only one
-# for the nightly scan, for the default branch only{% endif %}{% if run %}; per environment a deploy service
+# for the nightly scan and the deploys' provenance check, for the deploy branches only{% endif %}{% if run %}; per environment a deploy service
 # account that only repo:{{ repository }}:environment:<name> may use; the runtime service
 # account of the service and the secret settings in Secret Manager ({{ settings_of.secret_names() }}:
 # SECRET_KEY generated, the others given in the environment){% endif %}. Then it prints the GitHub
@@ -26,7 +26,7 @@ POOL=github-$APP
 # Who may use which service account: a token's ref says whether it may push (the deploy
 # branches and v* tags); its subject names the environment of a deploy job.
 CAN_PUSH="assertion.ref in [{% for branch in branches %}'refs/heads/{{ branch }}'{% if not loop.last %}, {% endif %}{% endfor %}] || assertion.ref.startsWith('refs/tags/v')"
-SCAN_SUBJECT=repo:$REPOSITORY:ref:refs/heads/{{ branches[-1] if branches else "main" }}
+READ_SUBJECTS=({% for branch in branches %}"repo:$REPOSITORY:ref:refs/heads/{{ branch }}"{% if not loop.last %} {% endif %}{% endfor %})
 {%- if run %}
 ENVIRONMENTS=(
 {%- for environment in cookiecutter.environments | environments %}
@@ -60,9 +60,10 @@ if ! gcloud iam workload-identity-pools providers describe github --location glo
 fi
 provider="$pool/providers/github"
 
-# account NAME ROLE MEMBER: a service account that MEMBER may act as; prints its e-mail.
+# account NAME MEMBER...: a service account that each MEMBER may act as; prints its e-mail.
 account() {
-  local name=$1 member=$2 email="$1@$GCP_PROJECT_ID.iam.gserviceaccount.com"
+  local name=$1 email="$1@$GCP_PROJECT_ID.iam.gserviceaccount.com" member
+  shift
   if [ -n "${name:30}" ]; then  # longer than GCP's 30 characters
     echo "bootstrap: service account name $name is longer than 30 characters" >&2
     exit 1
@@ -71,8 +72,10 @@ account() {
     log "creating the service account $name"
     gcloud iam service-accounts create "$name" --display-name "$name" >/dev/null
   fi
-  gcloud iam service-accounts add-iam-policy-binding "$email" \
-    --role roles/iam.workloadIdentityUser --member "$member" >/dev/null
+  for member in "$@"; do
+    gcloud iam service-accounts add-iam-policy-binding "$email" \
+      --role roles/iam.workloadIdentityUser --member "$member" >/dev/null
+  done
   echo "$email"
 }
 {%- if gar %}
@@ -84,15 +87,15 @@ if ! gcloud artifacts repositories describe "$APP" --location "$GAR_LOCATION" >/
     --repository-format docker
 fi
 push=$(account "$APP-push" "principalSet://iam.googleapis.com/$pool/attribute.can_push/yes")
-scan=$(account "$APP-scan" "principal://iam.googleapis.com/$pool/subject/$SCAN_SUBJECT")
+read=$(account "$APP-read" "${READ_SUBJECTS[@]/#/principal://iam.googleapis.com/$pool/subject/}")
 gcloud artifacts repositories add-iam-policy-binding "$APP" --location "$GAR_LOCATION" \
   --role roles/artifactregistry.writer --member "serviceAccount:$push" >/dev/null
 gcloud artifacts repositories add-iam-policy-binding "$APP" --location "$GAR_LOCATION" \
-  --role roles/artifactregistry.reader --member "serviceAccount:$scan" >/dev/null
+  --role roles/artifactregistry.reader --member "serviceAccount:$read" >/dev/null
 variables+=(
   "GCP_PROJECT_ID $GCP_PROJECT_ID" "GAR_LOCATION $GAR_LOCATION" "GAR_REPOSITORY $APP"
   "GCP_WORKLOAD_IDENTITY_PROVIDER $provider" "GCP_SERVICE_ACCOUNT $push"
-  "GCP_SCAN_SERVICE_ACCOUNT $scan"
+  "GCP_READ_SERVICE_ACCOUNT $read"
 )
 {%- endif %}
 {%- if run %}
