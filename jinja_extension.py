@@ -4,7 +4,6 @@ own `${{ ... }}` expressions kept away from Jinja."""
 
 import re
 
-import yaml
 from jinja2.ext import Extension
 
 from answers import (
@@ -12,6 +11,7 @@ from answers import (
     ROOT,
     UV_VERSION,
     check_environments,
+    check_or_exit,
     dockerfile_quoted,
     newest_python,
     pipeline,
@@ -38,10 +38,20 @@ def keep_github_expressions(source: str) -> str:
     return "".join(part + raw for part, raw in zip(wrapped, [*raws, ""]))
 
 
-def flow(value: object) -> str:
-    """A list or scalar as YAML flow text, quoted only where YAML needs it: [develop, main], '1.0'."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=2**16, allow_unicode=True)
-    return text.removesuffix("\n...\n").strip()
+def flow(value: str | list) -> str:
+    """A string, or a list as a YAML flow sequence, quoted by `quoted`: "main", ["develop", "main"].
+    Always quoted: YAML 1.1 and 1.2 readers disagree on what a plain `on`, `0123` or `1e3` is, and
+    none reads a quoted one wrong."""
+    if isinstance(value, str):
+        return quoted(value)
+    return "[" + ", ".join(quoted(item) for item in value) + "]"
+
+
+def check_answers(answers: dict) -> str:
+    """Refuse bad answers in cookiecutter's own process, before anything is written: one line on
+    stderr and exit 1, with nothing else printed (see `__answers_checked` in cookiecutter.json)."""
+    check_or_exit(dict(answers), warn=False)
+    return "yes"
 
 
 class AnswersExtension(Extension):
@@ -56,6 +66,7 @@ class AnswersExtension(Extension):
             quoted=quoted,
             flow=flow,
             dockerfile_quoted=dockerfile_quoted,
+            check_answers=check_answers,
         )
         environment.globals.update(
             uses=uses,
