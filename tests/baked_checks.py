@@ -1,10 +1,15 @@
-"""Checks of a baked project against the readers of its files, for the answer tests to share:
-YAML values that carry an answer, and the Kubernetes objects `kubectl kustomize` makes."""
+"""Checks of a baked project against the readers of its files, for the bake and answer tests to
+share: every file parses, YAML values that carry an answer, the Kubernetes objects `kubectl
+kustomize` makes."""
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import subprocess
+import tomllib
+import warnings
 from pathlib import Path
 
 import yaml
@@ -13,6 +18,23 @@ from validators import tool
 
 # A label value: at most 63 characters, alphanumerics at both ends, '-', '_', '.' between.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def assert_parses(project: Path) -> None:
+    """Every YAML, TOML, JSON and Python file parses."""
+    for path in sorted(p for p in project.rglob("*") if p.is_file() and ".venv" not in p.parts):
+        relative = path.relative_to(project).as_posix()
+        text = path.read_text("utf-8")
+        if path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(text))
+        elif path.suffix == ".toml" or path.name == "uv.lock":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+        elif path.suffix == ".py":
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an invalid escape is a bug too
+                compile(text, relative, "exec", flags=ast.PyCF_ONLY_AST)
 
 
 def yaml_files(project: Path) -> list[Path]:

@@ -1,15 +1,11 @@
 """Cheap checks on every baked project: it bakes, renders fully, parses, and holds the right files."""
 
-import ast
-import json
 import re
 import subprocess
 import sys
-import tomllib
-import warnings
 
 import pytest
-import yaml
+from baked_checks import assert_parses
 from helpers import CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, bake, combination_id, pairwise
 
 # Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own, and so are
@@ -23,24 +19,7 @@ def assert_well_formed(project):
     for path in project.files():
         text = path.read_text("utf-8")
         assert not UNRENDERED.search(text), f"{path.name} has unrendered template text"
-    assert_parses(project)
-
-
-def assert_parses(project):
-    """Every YAML, TOML, JSON and Python file parses."""
-    for path in project.files():
-        relative = path.relative_to(project.path).as_posix()
-        text = path.read_text("utf-8")
-        if path.suffix in {".yml", ".yaml"}:
-            list(yaml.safe_load_all(text))
-        elif path.suffix == ".toml" or path.name == "uv.lock":
-            tomllib.loads(text)
-        elif path.suffix == ".json":
-            json.loads(text)
-        elif path.suffix == ".py":
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # an invalid escape is a bug too
-                compile(text, relative, "exec", flags=ast.PyCF_ONLY_AST)
+    assert_parses(project.path)
 
 
 def assert_pruned_as_answered(project):
@@ -106,7 +85,7 @@ def test_odd_but_valid_answers_give_valid_files(cookies):
         author_name=raw("O'Brien, \"Pat\""),
     )
     assert project.path.name == "cafe-quoted-api-it-s-1-github-token-x"
-    assert_parses(project)
+    assert_parses(project.path)
     pyproject = project.toml("pyproject.toml")
     assert pyproject["project"]["description"] == ODD_DESCRIPTION
     assert pyproject["project"]["authors"][0]["name"] == "O'Brien, \"Pat\""

@@ -14,7 +14,7 @@ from helpers import answers, find_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-AGREEMENT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+AGREEMENT = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces git's rules are about, and plain ones; joined they make names on both sides of each rule.
 BRANCH_PIECES = st.sampled_from(
