@@ -108,6 +108,10 @@ DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
 DNS_LABEL_INVALID = re.compile(r"[^a-z0-9-]+")
 
+# Names Windows keeps for devices, in any case and with any extension: a folder so named (the
+# package's, an environment's overlay) cannot be checked out on the windows-latest test runners.
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+
 # git check-ref-format --branch (`git help check-ref-format`): what git refuses, and why.
 GIT_BRANCH_RULES = [
     (re.compile(r"^HEAD$"), "'HEAD' is git's name for the current commit"),
@@ -242,6 +246,11 @@ def check_environments(text: str) -> list[Environment]:
                 f"environments: {shown(env.name)} is not a usable environment name;"
                 " use letters, digits, '-' and '_', starting with a letter or digit"
             )
+        if WINDOWS_RESERVED.match(env.name):
+            raise AnswerError(
+                f"environments: {env.name!r} names a device on Windows, so its overlay folder cannot be"
+                " checked out there; choose another name"
+            )
         if len(env.name) > DNS_LABEL_MAX:
             raise AnswerError(
                 f"environments: {shown(env.name)} is {len(env.name)} characters; it names a Kubernetes"
@@ -374,6 +383,11 @@ def check_slug(slug: str, project_name: str) -> None:
             f" which take at most {DNS_LABEL_MAX}: pass a shorter project_slug"
             f" (e.g. {slug[:DNS_LABEL_MAX].rstrip('-')!r})"
         )
+    if WINDOWS_RESERVED.match(slug):
+        raise AnswerError(
+            f"project_slug: {slug!r} names a device on Windows, so the project's folder cannot be made there;"
+            f" choose e.g. '{slug}-service'"
+        )
     if slug in locked_distributions():
         raise AnswerError(
             f"project_slug: {slug!r} is the name of one of the project's own dependencies, which installing"
@@ -401,6 +415,8 @@ def module_clash(package: str) -> str | None:
         return "is a Python keyword"
     if name.startswith("_"):
         return "starts with '_', as Python's own modules ('__main__', '_thread') and private ones do"
+    if WINDOWS_RESERVED.match(name):
+        return "names a device on Windows, so its folder cannot be checked out there"
     if name in STDLIB_MODULES:
         return "is a standard-library module"
     dependency = dependency_modules().get(name)

@@ -43,6 +43,7 @@ def test_a_chain_promotes_each_environment_after_the_one_before():
         ("prod:feat#1", "git branch name, but the pipeline also makes it a workflow branch filter"),
         (f"prod:{'b' * 129}", "129 characters; it becomes an image tag, which takes at most 128"),
         (f"{'e' * 64}:main", "64 characters; it names a Kubernetes namespace and label, which take at most 63"),
+        ("staging:main -> NUL", "'NUL' names a device on Windows"),
     ],
 )
 def test_bad_environments_are_refused(text, message):
@@ -72,6 +73,7 @@ def refusal(**overrides) -> str:
         ("tests", "package_name: 'tests' is a module of the project itself (tests)"),
         ("smoke_test", "is a module of the project itself (scripts/smoke_test.py)"),
         ("class-name", "package_name: 'class-name' is not a valid Python identifier"),
+        ("aux", "package_name: 'aux' names a device on Windows"),
     ],
 )
 def test_package_names_that_would_not_import_the_package_are_refused(package, message):
@@ -95,6 +97,7 @@ def test_clashing_names_are_refused_from_their_sources_not_a_list():
         ({"project_slug": "a" * 64}, "is 64 characters; it names the Kubernetes objects, which take at most 63"),
         ({"project_slug": ""}, "project_name 'Flask Service' has no letters or digits to make a slug of"),
         ({"project_slug": "a--b"}, "must be lowercase letters, digits and single dashes"),
+        ({"project_slug": "com1"}, "project_slug: 'com1' names a device on Windows"),
     ],
 )
 def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refused(overrides, message):
