@@ -248,6 +248,35 @@ def accepted(given: dict[str, str]) -> bool:
 INSTALLABLE = {"package_manager": "pip", "python_versions": "3.12, 3.13"}
 
 
+def assert_works(given: dict[str, str], folder: Path) -> None:
+    """Baked by the real command, the project installs, imports, passes its unit tests, builds its
+    wheel with the real build backend, and its workflows are actionlint- and zizmor-clean."""
+    output = folder / "out"
+    output.mkdir()
+    config = folder / "cookiecutter.yaml"  # the replay goes here, not to ~/.cookiecutter_replay
+    config.write_text(f"replay_dir: {folder / 'replay'}\ncookiecutters_dir: {folder / 'cc'}\n")
+    command = [str(Path(sys.executable).parent / "cookiecutter"), "--no-input", str(ROOT), "-o", str(output)]
+    result = subprocess.run([*command, *(f"{k}={v}" for k, v in command_line(given).items())],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "COOKIECUTTER_CONFIG": str(config)})
+    assert result.returncode == 0, result.stdout
+    assert all(line.startswith("warning: ") for line in result.stdout.splitlines()), result.stdout
+    (path,) = output.iterdir()
+    project = Baked(path, replayed(output))
+    if (path / "deploy" / "kubernetes").is_dir():
+        assert_valid_kubernetes_names(path, project.context)
+    package = project.context["package_name"]
+    python = project_venv(project, folder / "venv")
+    run([str(python), "-c", f"import {package}; {package}.create_app()"], path, env={"SECRET_KEY": "property-test"})
+    run([str(python), "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider"], path)
+    dist = folder / "dist"
+    run([sys.executable, "-m", "uv", "build", "--wheel", "--python", str(python), "--out-dir", str(dist), "."],
+        path, env={"UV_CACHE_DIR": str(ROOT / ".cache" / "uv"), "UV_NATIVE_TLS": "1"})
+    assert [wheel.name.split("-")[0] for wheel in dist.glob("*.whl")] == [path.name.replace("-", "_")]
+    actionlint(path)
+    zizmor(path)
+
+
 @pytest.mark.slow
 def test_expensive_sampled_answers_build_import_test_and_lint(tmp_path):
     # Odd answers only, and no shrinking: each example takes a minute or more.
@@ -255,25 +284,13 @@ def test_expensive_sampled_answers_build_import_test_and_lint(tmp_path):
     @given(answer_sets(modes=["odd"]).map(lambda given: {**given, **INSTALLABLE}).filter(accepted))
     def works(given):
         with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
-            output = Path(folder) / "out"
-            output.mkdir()
-            # The real command, as a user runs it: nothing printed but warnings.
-            command = [str(Path(sys.executable).parent / "cookiecutter"), "--no-input", str(ROOT), "-o", str(output)]
-            result = subprocess.run([*command, *(f"{k}={v}" for k, v in command_line(given).items())],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            assert result.returncode == 0, result.stdout
-            (path,) = output.iterdir()
-            project = Baked(path, {**answers.DEFAULT_ANSWERS, **given})
-            package = next(p.name for p in (path / "src").iterdir() if p.is_dir())
-            python = project_venv(project, Path(folder) / "venv")
-            run([str(python), "-c", f"import {package}; {package}.create_app()"], path,
-                env={"SECRET_KEY": "property-test"})
-            run([str(python), "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider"], path)
-            dist = Path(folder) / "dist"
-            run([sys.executable, "-m", "uv", "build", "--wheel", "--python", str(python), "--out-dir", str(dist), "."],
-                path, env={"UV_CACHE_DIR": str(ROOT / ".cache" / "uv"), "UV_NATIVE_TLS": "1"})
-            assert list(dist.glob("*.whl"))
-            actionlint(path)
-            zizmor(path)
+            assert_works(given, Path(folder))
 
     with_seed(works)
+
+
+@pytest.mark.slow
+def test_names_the_issue_found_broken_now_make_a_working_project(tmp_path):
+    # A keyword's lower case, YAML specials for the slug, the environments and their branches.
+    assert_works({"project_name": "None", "environments": "0123:on -> null, Yes:off", "runner": "self-hosted, no",
+                  "deploy_target": "kubernetes", **INSTALLABLE}, tmp_path)
