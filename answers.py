@@ -15,9 +15,9 @@ import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
 from email.headerregistry import Address, HeaderRegistry
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
