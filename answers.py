@@ -108,6 +108,12 @@ DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
 DNS_LABEL_INVALID = re.compile(r"[^a-z0-9-]+")
 
+# Cloud Run serves the candidate revision at <tag>---<service>-<hash>-<region>.a.run.app, whose
+# first part is one DNS label: gcloud takes the tag and the service name (the slug, unless the
+# CLOUD_RUN_SERVICE variable names another) together up to 46 characters.
+CLOUD_RUN_TAG = "candidate"  # deploy.yml's `tag:`
+CLOUD_RUN_TAG_AND_SERVICE_MAX = 46
+
 # Names Windows keeps for devices, in any case and with any extension: a folder so named (the
 # package's, an environment's overlay) cannot be checked out on the windows-latest test runners.
 WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
@@ -319,6 +325,13 @@ def check(answers: dict, today: date | None = None) -> list[str]:
                 f"{name}: {shown(answers[name])} holds {odd[0]!r}; an answer is one line of printable text"
             )
     check_slug(answers["project_slug"], answers["project_name"])
+    longest = CLOUD_RUN_TAG_AND_SERVICE_MAX - len(CLOUD_RUN_TAG)
+    if answers["deploy_target"] == "cloud-run" and len(answers["project_slug"]) > longest:
+        raise AnswerError(
+            f"project_slug: {shown(answers['project_slug'])} is {len(answers['project_slug'])} characters;"
+            f" as a Cloud Run service name beside the revision tag {CLOUD_RUN_TAG!r} it takes at most {longest}:"
+            " pass a shorter project_slug"
+        )
     check_package_name(answers["package_name"])
     check_author(answers["author_name"], answers["author_email"])
     if not GITHUB_OWNER.match(answers["github_owner"]):

@@ -98,14 +98,16 @@ def test_clashing_names_are_refused_from_their_sources_not_a_list():
         ({"project_slug": ""}, "project_name 'Flask Service' has no letters or digits to make a slug of"),
         ({"project_slug": "a--b"}, "must be lowercase letters, digits and single dashes"),
         ({"project_slug": "com1"}, "project_slug: 'com1' names a device on Windows"),
+        ({"project_slug": "a" * 38, "deploy_target": "cloud-run"}, "as a Cloud Run service name beside the revision tag"),
     ],
 )
 def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refused(overrides, message):
     assert message in refusal(**{"package_name": "service", **overrides})
 
 
-def test_a_63_character_slug_is_accepted():
+def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
     answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
+    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from helpers import answers, find_python
+from helpers import answers, bake, find_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,6 +115,12 @@ def test_every_python_here_has_its_standard_library_refused():
         assert not unrefused, f"Python {version}'s {unrefused} would be accepted as package names"
         checked.append(version)
     assert checked, "no Python of the accepted versions on this machine"
+
+
+def test_the_cloud_run_tag_the_slug_limit_counts_is_the_one_deploy_yml_sets(cookies):
+    project = bake(cookies, deploy_target="cloud-run", container_registry="gar")
+    steps = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]["steps"]
+    assert [step["with"]["tag"] for step in steps if "tag" in step.get("with", {})] == [answers.CLOUD_RUN_TAG]
 
 
 def test_import_names_cover_every_locked_distribution():
