@@ -10,11 +10,14 @@ pre-generation hook imports this module at every bake, and stays fast.
 from __future__ import annotations
 
 import json
+import keyword
 import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from email.headerregistry import Address, HeaderRegistry
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +28,8 @@ CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(
 # A choice's default is its first value.
 DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
 LOCKS = ROOT / "locks.json"
+# The modules each locked distribution installs (scripts/import_names.py reads them from the wheels).
+IMPORT_NAMES = ROOT / "import-names.json"
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
 # The tools the generated workflows and image fetch at run time: version, and checksum or digest.
 TOOLS = json.loads((ROOT / "tool-pins.json").read_text("utf-8"))
@@ -108,9 +113,7 @@ SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
-ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-# A git branch name that is also safe in YAML and shell: no leading '-' or '/', no '..'.
-BRANCH = re.compile(r"^(?![-/.])(?!.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The runner labels GitHub hosts (and actionlint knows); any other label names a runner of your own.
 GITHUB_HOSTED = re.compile(
@@ -120,8 +123,97 @@ GITHUB_HOSTED = re.compile(
     r"|xcode-\d+(-xlarge)?"
 )
 
-
+# Kubernetes: the slug names the Deployment, Service (a DNS-1035 label), HPA, PDB, Secret and
+# container and is the app.kubernetes.io/name label; an environment names a namespace (a
+# DNS-1123 label) and is the app.kubernetes.io/instance label. All of them: at most 63 characters.
+DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
 DNS_LABEL_INVALID = re.compile(r"[^a-z0-9-]+")
+
+# Cloud Run serves the candidate revision at <tag>---<service>-<hash>-<region>.a.run.app, whose
+# first part is one DNS label: gcloud takes the tag and the service name (the slug, unless the
+# CLOUD_RUN_SERVICE variable names another) together up to 46 characters.
+CLOUD_RUN_TAG = "candidate"  # deploy.yml's `tag:`
+CLOUD_RUN_TAG_AND_SERVICE_MAX = 46
+
+# Names Windows keeps for devices, in any case and with any extension: a folder so named (the
+# package's, an environment's overlay) cannot be checked out on the windows-latest test runners.
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+
+# git check-ref-format --branch (`git help check-ref-format`): what git refuses, and why.
+GIT_BRANCH_RULES = [
+    (re.compile(r"^HEAD$"), "'HEAD' is git's name for the current commit"),
+    (re.compile(r"^-"), "it starts with '-'"),
+    (re.compile(r"[\x00-\x20\x7f~^:?*\[\\]"), "it holds a space, a control character or one of ~ ^ : ? * [ \\"),
+    (re.compile(r"\.\."), "it holds '..'"),
+    (re.compile(r"@\{"), "it holds '@{'"),
+    (re.compile(r"^/|/$|//"), "it starts or ends with '/' or holds '//'"),
+    (re.compile(r"(^|/)\."), "a part of it starts with '.'"),
+    (re.compile(r"\.lock(/|$)"), "a part of it ends with '.lock'"),
+    (re.compile(r"\.$"), "it ends with '.'"),
+]
+# What the pipeline also needs of a branch: it is a workflow branch filter (where * ? + ! [ are
+# patterns), a quoted string in a workflow expression, and, '/' made '-', a container image tag.
+PIPELINE_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+IMAGE_TAG_MAX = 128
+
+# Unicode categories no answer may hold: controls (DEL, newlines...), line and paragraph separators,
+# lone surrogates. An answer is one line of text; replay and config files can carry anything.
+NOT_ONE_LINE = {"Cc", "Cs", "Zl", "Zp"}
+
+# Module names the project's package must not take: Python's own, its dependencies', its own files'.
+# The standard library of every Python the template accepts: this interpreter's, the modules
+# removed since 3.10 (PEP 594, distutils, imp) and those added after 3.11. In lower case, as compared.
+STDLIB_MODULES = {name.lower() for name in sys.stdlib_module_names} | {
+    "aifc", "asynchat", "asyncore", "audioop", "binhex", "cgi", "cgitb", "chunk", "crypt", "distutils",
+    "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "smtpd",
+    "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
+    "annotationlib", "compression", "profiling", "tomllib",
+}
+PROJECT_TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
+
+
+@cache
+def project_modules() -> dict[str, str]:
+    """Top-level modules the generated project holds besides its package, by name: the ones at its
+    root (pytest puts the root on sys.path) and in scripts/ (pythonpath in pyproject.toml)."""
+    found = {}
+    for folder in (PROJECT_TEMPLATE, PROJECT_TEMPLATE / "scripts"):
+        for path in folder.iterdir():
+            name = path.stem if path.suffix == ".py" else path.name if (path / "__init__.py").exists() else ""
+            if name.isidentifier():
+                found[name.lower()] = path.relative_to(PROJECT_TEMPLATE).as_posix()
+    return found
+
+
+@cache
+def locked_distributions() -> dict[str, set[str]]:
+    """Every distribution locks.json pins, for any answers and either package manager: name -> versions."""
+    pins: dict[str, set[str]] = {}
+    for files in json.loads(LOCKS.read_text("utf-8")).values():
+        for blocks in files.values():
+            text = "".join(block["text"] for block in blocks)
+            found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, flags=re.MULTILINE)
+            found += re.findall(r'^name = "([^"<]+)"\nversion = "([^"]+)"', text, flags=re.MULTILINE)
+            for name, version in found:
+                pins.setdefault(normalized(name), set()).add(version)
+    return pins
+
+
+def normalized(distribution: str) -> str:
+    """A distribution name as PyPA compares them (PEP 503): 'Prometheus_Client' -> 'prometheus-client'."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+@cache
+def dependency_modules() -> dict[str, str]:
+    """The top-level modules of the locked distributions: module -> distribution."""
+    return {
+        module.lower(): distribution
+        for distribution, modules in json.loads(IMPORT_NAMES.read_text("utf-8")).items()
+        for module in modules
+    }
 
 
 class AnswerError(ValueError):
@@ -176,19 +268,58 @@ def check_environments(text: str) -> list[Environment]:
     environments = parse_environments(text)
     if not environments:
         raise AnswerError("environments: give at least one, such as 'production:main'")
-    seen: set[str] = set()
+    by_label: dict[str, str] = {}
     for env in environments:
         if not ENVIRONMENT.match(env.name):
             raise AnswerError(
-                f"environments: {env.name!r} is not a usable environment name;"
-                " use letters, digits, '-' and '_' (up to 63, starting with a letter or digit)"
+                f"environments: {shown(env.name)} is not a usable environment name;"
+                " use letters, digits, '-' and '_', starting with a letter or digit"
             )
-        if env.name.lower() in seen:
-            raise AnswerError(f"environments: {env.name!r} is named twice (GitHub ignores case)")
-        seen.add(env.name.lower())
-        if env.branch is not None and not BRANCH.match(env.branch):
-            raise AnswerError(f"environments: {env.branch!r} is not a valid branch name")
+        if WINDOWS_RESERVED.match(env.name):
+            raise AnswerError(
+                f"environments: {env.name!r} names a device on Windows, so its overlay folder cannot be"
+                " checked out there; choose another name"
+            )
+        if len(env.name) > DNS_LABEL_MAX:
+            raise AnswerError(
+                f"environments: {shown(env.name)} is {len(env.name)} characters; it names a Kubernetes"
+                f" namespace and label, which take at most {DNS_LABEL_MAX}: shorten it"
+            )
+        if not DNS_1123_LABEL.match(env.dns_label):
+            raise AnswerError(f"environments: {shown(env.name)} gives no Kubernetes namespace name")
+        if env.dns_label in by_label:
+            other = by_label[env.dns_label]
+            why = "GitHub ignores case" if other.lower() == env.name.lower() else (
+                f"both become the Kubernetes namespace {env.dns_label!r}"
+            )
+            raise AnswerError(f"environments: {env.name!r} and {other!r} name one environment ({why}); rename one")
+        by_label[env.dns_label] = env.name
+        if env.branch is not None:
+            problem = branch_problem(env.branch)
+            if problem:
+                raise AnswerError(f"environments: branch {shown(env.branch)} {problem}")
     return environments
+
+
+def branch_problem(branch: str) -> str | None:
+    """Why a branch cannot deploy: git's own rules first, then the pipeline's; None if it can."""
+    for rule, reason in GIT_BRANCH_RULES:
+        if rule.search(branch):
+            return f"is not a valid git branch name: {reason}"
+    if not PIPELINE_BRANCH.match(branch):
+        return (
+            "is a git branch name, but the pipeline also makes it a workflow branch filter and an"
+            " image tag: use letters, digits, '.', '_', '-' and '/'"
+        )
+    if len(branch) > IMAGE_TAG_MAX:
+        return f"is {len(branch)} characters; it becomes an image tag, which takes at most {IMAGE_TAG_MAX}"
+    return None
+
+
+def shown(value: object, limit: int = 70) -> str:
+    """A value as an error message shows it: quoted, escaped, and cut short if long."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def python_versions(text: str) -> list[str]:
@@ -210,19 +341,26 @@ def check(answers: dict, today: date | None = None) -> list[str]:
     for name, allowed in CHOICES.items():
         if answers[name] not in allowed:
             raise AnswerError(f"{name}: {answers[name]!r} is not one of {', '.join(allowed)}")
-    if not SLUG.match(answers["project_slug"]):
+    for name in ANSWER_NAMES:
+        odd = [char for char in str(answers[name]) if unicodedata.category(char) in NOT_ONE_LINE]
+        if odd:
+            raise AnswerError(
+                f"{name}: {shown(answers[name])} holds {odd[0]!r}; an answer is one line of printable text"
+            )
+    check_slug(answers["project_slug"], answers["project_name"])
+    longest = CLOUD_RUN_TAG_AND_SERVICE_MAX - len(CLOUD_RUN_TAG)
+    if answers["deploy_target"] == "cloud-run" and len(answers["project_slug"]) > longest:
         raise AnswerError(
-            f"project_slug: {answers['project_slug']!r} must be lowercase letters, digits and single dashes,"
-            " starting with a letter"
+            f"project_slug: {shown(answers['project_slug'])} is {len(answers['project_slug'])} characters;"
+            f" as a Cloud Run service name beside the revision tag {CLOUD_RUN_TAG!r} it takes at most {longest}:"
+            " pass a shorter project_slug"
         )
-    if not answers["package_name"].isidentifier() or not answers["package_name"].isascii():
-        raise AnswerError(f"package_name: {answers['package_name']!r} is not a valid Python identifier")
-    if not EMAIL.match(answers["author_email"]):
-        raise AnswerError(f"author_email: {answers['author_email']!r} is not an e-mail address")
+    check_package_name(answers["package_name"])
+    check_author(answers["author_name"], answers["author_email"])
     if not GITHUB_OWNER.match(answers["github_owner"]):
-        raise AnswerError(f"github_owner: {answers['github_owner']!r} is not a GitHub user or organisation name")
+        raise AnswerError(f"github_owner: {shown(answers['github_owner'])} is not a GitHub user or organisation name")
     if not VERSION.match(answers["version"]):
-        raise AnswerError(f"version: {answers['version']!r} is not a PEP 440 version such as 0.1.0")
+        raise AnswerError(f"version: {shown(answers['version'])} is not a PEP 440 version such as 0.1.0")
 
     versions = python_versions(answers["python_versions"])
     if not versions:
@@ -230,16 +368,16 @@ def check(answers: dict, today: date | None = None) -> list[str]:
     for version in versions:
         if version not in PYTHON_END_OF_LIFE:
             raise AnswerError(
-                f"python_versions: {version!r} is not supported; use {', '.join(PYTHON_END_OF_LIFE)}"
+                f"python_versions: {shown(version)} is not supported; use {', '.join(PYTHON_END_OF_LIFE)}"
             )
         if PYTHON_END_OF_LIFE[version] < today:
             warnings.append(f"python_versions: {version} reached end of life on {PYTHON_END_OF_LIFE[version]}")
     if len(set(versions)) != len(versions):
-        raise AnswerError(f"python_versions: {answers['python_versions']!r} names a version twice")
+        raise AnswerError(f"python_versions: {shown(answers['python_versions'])} names a version twice")
     if answers["container_base"] == "distroless" and DISTROLESS_PYTHON not in versions:
         raise AnswerError(
             f"container_base: 'distroless' runs Python {DISTROLESS_PYTHON} only, so python_versions"
-            f" ({answers['python_versions']!r}) must include {DISTROLESS_PYTHON}; or choose 'slim'"
+            f" ({shown(answers['python_versions'])}) must include {DISTROLESS_PYTHON}; or choose 'slim'"
         )
 
     runners = split_list(answers["os_matrix"])
@@ -247,31 +385,121 @@ def check(answers: dict, today: date | None = None) -> list[str]:
         raise AnswerError(f"os_matrix: give at least one of {', '.join(OS_RUNNERS)}")
     for runner in runners:
         if runner not in OS_RUNNERS:
-            raise AnswerError(f"os_matrix: {runner!r} is not one of {', '.join(OS_RUNNERS)}")
+            raise AnswerError(f"os_matrix: {shown(runner)} is not one of {', '.join(OS_RUNNERS)}")
     if len(set(runners)) != len(runners):
-        raise AnswerError(f"os_matrix: {answers['os_matrix']!r} names a runner twice")
+        raise AnswerError(f"os_matrix: {shown(answers['os_matrix'])} names a runner twice")
 
     labels = split_list(answers["runner"])
     if not labels or not all(RUNNER_LABEL.match(label) for label in labels):
-        raise AnswerError(f"runner: {answers['runner']!r} must be runner labels such as ubuntu-latest")
+        raise AnswerError(f"runner: {shown(answers['runner'])} must be runner labels such as ubuntu-latest")
 
     check_environments(answers["environments"])
     if answers["deploy_target"] != "none" and answers["container_registry"] == "none":
         raise AnswerError(
-            f"deploy_target: {answers['deploy_target']!r} deploys an image from a registry,"
+            f"deploy_target: {shown(answers['deploy_target'])} deploys an image from a registry,"
             " so container_registry cannot be 'none'"
         )
     return warnings
 
 
-def check_or_exit(answers: dict) -> None:
-    """The pre-generation hook: one line per problem on stderr, exit 1 on a bad answer."""
+def check_slug(slug: str, project_name: str) -> None:
+    """The slug is the distribution name and names the image and every Kubernetes object."""
+    if not slug:
+        raise AnswerError(
+            f"project_slug: project_name {shown(project_name)} has no letters or digits to make a slug of;"
+            " give one, such as project_slug=my-service"
+        )
+    if not SLUG.match(slug) or not DNS_1035_LABEL.match(slug):
+        raise AnswerError(
+            f"project_slug: {shown(slug)} must be lowercase letters, digits and single dashes, starting with a letter"
+        )
+    if len(slug) > DNS_LABEL_MAX:
+        raise AnswerError(
+            f"project_slug: {shown(slug)} is {len(slug)} characters; it names the Kubernetes objects,"
+            f" which take at most {DNS_LABEL_MAX}: pass a shorter project_slug"
+            f" (e.g. {slug[:DNS_LABEL_MAX].rstrip('-')!r})"
+        )
+    if WINDOWS_RESERVED.match(slug):
+        raise AnswerError(
+            f"project_slug: {slug!r} names a device on Windows, so the project's folder cannot be made there;"
+            f" choose e.g. '{slug}-service'"
+        )
+    if slug in locked_distributions():
+        raise AnswerError(
+            f"project_slug: {slug!r} is the name of one of the project's own dependencies, which installing"
+            f" the project would replace; choose e.g. '{slug}-service'"
+        )
+
+
+def check_package_name(package: str) -> None:
+    """The package is imported by that name: it must not be, or hide, any other module."""
+    if not package.isidentifier() or not package.isascii():
+        raise AnswerError(f"package_name: {shown(package)} is not a valid Python identifier")
+    why = module_clash(package)
+    if why:
+        suggestion = f"{package.strip('_')}_service"
+        raise AnswerError(f"package_name: {package!r} {why}; choose e.g. {suggestion!r}")
+
+
+def module_clash(package: str) -> str | None:
+    """Why `import <package>` would not import the project's package, or None.
+
+    Compared in lower case: macOS and Windows file systems ignore case.
+    """
+    name = package.lower()
+    if keyword.iskeyword(package) or keyword.iskeyword(name):
+        return "is a Python keyword"
+    if name.startswith("_"):
+        return "starts with '_', as Python's own modules ('__main__', '_thread') and private ones do"
+    if WINDOWS_RESERVED.match(name):
+        return "names a device on Windows, so its folder cannot be checked out there"
+    if name in STDLIB_MODULES:
+        return "is a standard-library module"
+    dependency = dependency_modules().get(name)
+    if dependency:
+        return f"is a module of {dependency}, one of the project's dependencies"
+    own = project_modules().get(name)
+    if own:
+        return f"is a module of the project itself ({own})"
+    return None
+
+
+def check_author(name: str, email: str) -> None:
+    """The authors as the build backend writes them into the package metadata (hatchling: an
+    `Author-email: name <address>` header, by email.headerregistry.Address)."""
+    if not EMAIL.match(email):
+        raise AnswerError(f"author_email: {shown(email)} is not an e-mail address such as you@example.com")
+    if not email.isascii():
+        raise AnswerError(
+            f"author_email: {shown(email)} is not ASCII, which the package metadata's address cannot carry"
+        )
+    try:
+        header = str(Address(display_name=name, addr_spec=email))
+        (written,) = HeaderRegistry()("to", header).addresses
+    except Exception as error:  # the email package raises ValueError and its own header defects
+        raise AnswerError(f"author_email: {shown(email)} cannot be written as package metadata ({error})") from None
+    # What a reader of the metadata gets back must be what was answered.
+    if written.addr_spec != email:
+        raise AnswerError(f"author_email: {shown(email)} reads back from package metadata as {shown(written.addr_spec)}")
+    if written.display_name != name:
+        raise AnswerError(
+            f"author_name: {shown(name)} reads back from package metadata as {shown(written.display_name)}"
+        )
+
+
+def check_or_exit(answers: dict, warn: bool = True) -> None:
+    """One line per problem on stderr, exit 1 on a bad answer.
+
+    The cookiecutter.json entry `__answers_checked` runs this in cookiecutter's own process, before
+    anything is written (so nothing but the line is printed); the pre-generation hook runs it again
+    for replayed answers, which skip that entry, and prints the warnings.
+    """
     try:
         warnings = check(answers)
     except AnswerError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
-    for warning in warnings:
+    for warning in warnings if warn else ():
         print(f"warning: {warning}", file=sys.stderr)
 
 
@@ -427,8 +655,13 @@ def pipeline(answers: dict) -> dict[str, Job]:
 
 
 def quoted(value: object) -> str:
-    """A double-quoted string that is valid in YAML, TOML and Python alike."""
-    return json.dumps(str(value), ensure_ascii=False)
+    """A double-quoted string that is valid in YAML, TOML and Python alike, on one line: every
+    character that is not printable (controls, DEL, line separators) is a \\u or \\U escape."""
+    return "".join(
+        char if char.isprintable() or char == " " else
+        f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+        for char in json.dumps(str(value), ensure_ascii=False)
+    )
 
 
 def dockerfile_quoted(value: object) -> str:

@@ -9,7 +9,6 @@ from functools import cached_property, partial
 from pathlib import Path
 from types import CodeType
 
-import yaml
 from jinja2 import FileSystemBytecodeCache, pass_context
 from jinja2.ext import Extension
 
@@ -21,6 +20,7 @@ from answers import (
     check_environments,
     ci_caches,
     cloud_parts,
+    check_or_exit,
     dockerfile_quoted,
     newest_python,
     pipeline,
@@ -49,10 +49,20 @@ def keep_github_expressions(source: str) -> str:
     return "".join(part + raw for part, raw in zip(wrapped, [*raws, ""]))
 
 
-def flow(value: object) -> str:
-    """A list or scalar as YAML flow text, quoted only where YAML needs it: [develop, main], '1.0'."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=2**16, allow_unicode=True)
-    return text.removesuffix("\n...\n").strip()
+def flow(value: str | list) -> str:
+    """A string, or a list as a YAML flow sequence, quoted by `quoted`: "main", ["develop", "main"].
+    Always quoted: YAML 1.1 and 1.2 readers disagree on what a plain `on`, `0123` or `1e3` is, and
+    none reads a quoted one wrong."""
+    if isinstance(value, str):
+        return quoted(value)
+    return "[" + ", ".join(quoted(item) for item in value) + "]"
+
+
+def check_answers(answers: dict) -> str:
+    """Refuse bad answers in cookiecutter's own process, before anything is written: one line on
+    stderr and exit 1, with nothing else printed (see `__answers_checked` in cookiecutter.json)."""
+    check_or_exit(dict(answers), warn=False)
+    return "yes"
 
 
 def jinja_starts(environment) -> tuple[str, ...]:
@@ -174,6 +184,7 @@ class AnswersExtension(Extension):
             dockerfile_quoted=dockerfile_quoted,
             # Data for a hook to read without parsing: strings, lists and dicts only.
             python_literal=repr,
+            check_answers=check_answers,
         )
         environment.bytecode_cache = bytecode_cache(environment)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))

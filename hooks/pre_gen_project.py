@@ -1,4 +1,6 @@
-"""Refuse a bad answer before anything is written: cookiecutter then removes the project folder."""
+"""Refuse a bad answer, and warn of doubtful ones. cookiecutter.json's `__answers_checked` refuses
+first, in cookiecutter's own process; this hook is what checks replayed answers, which skip it.
+On a refusal cookiecutter removes the (still empty) project folder."""
 
 import json
 import sys

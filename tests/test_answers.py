@@ -1,5 +1,6 @@
 """Unit tests of answers.py: parsing, checking and the pruning manifest."""
 
+import sys
 from datetime import date
 
 import pytest
@@ -32,14 +33,102 @@ def test_a_chain_promotes_each_environment_after_the_one_before():
         ("staging:", "must start with 'name:branch'"),
         ("a:main -> b:develop", "promoted, not deployed from a branch"),
         ("prod uction:main", "not a usable environment name"),
-        ("Prod:main, prod:develop", "named twice"),
-        ("prod:main..x", "not a valid branch name"),
-        ("prod:-x", "not a valid branch name"),
+        ("Prod:main, prod:develop", "'prod' and 'Prod' name one environment \\(GitHub ignores case\\)"),
+        ("Prod_EU:main, prod-eu:develop", "both become the Kubernetes namespace 'prod-eu'"),
+        ("a_:main, a:develop", "both become the Kubernetes namespace 'a'"),
+        ("prod:main..x", "not a valid git branch name: it holds '..'"),
+        ("prod:-x", "not a valid git branch name: it starts with '-'"),
+        ("prod:HEAD", "'HEAD' is git's name for the current commit"),
+        ("prod:a/.b", "a part of it starts with '.'"),
+        ("prod:feat#1", "git branch name, but the pipeline also makes it a workflow branch filter"),
+        (f"prod:{'b' * 129}", "129 characters; it becomes an image tag, which takes at most 128"),
+        (f"{'e' * 64}:main", "64 characters; it names a Kubernetes namespace and label, which take at most 63"),
+        ("staging:main -> NUL", "'NUL' names a device on Windows"),
     ],
 )
 def test_bad_environments_are_refused(text, message):
     with pytest.raises(answers.AnswerError, match=message):
         answers.check_environments(text)
+
+
+def refusal(**overrides) -> str:
+    """The message answers.check gives for the defaults with `overrides`."""
+    with pytest.raises(answers.AnswerError) as error:
+        answers.check({**RENDERED_DEFAULTS, **overrides})
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ("import", "package_name: 'import' is a Python keyword; choose e.g. 'import_service'"),
+        ("None", "package_name: 'None' is a Python keyword"),
+        ("email", "package_name: 'email' is a standard-library module; choose e.g. 'email_service'"),
+        ("Queue", "package_name: 'Queue' is a standard-library module"),
+        ("telnetlib", "package_name: 'telnetlib' is a standard-library module"),  # gone in 3.13, not in 3.12
+        ("__main__", "package_name: '__main__' starts with '_'"),
+        ("flask", "package_name: 'flask' is a module of flask, one of the project's dependencies"),
+        ("yaml", "package_name: 'yaml' is a module of pyyaml"),  # the import name, not the distribution's
+        ("prometheus_client", "is a module of prometheus-client"),
+        ("tests", "package_name: 'tests' is a module of the project itself (tests)"),
+        ("smoke_test", "is a module of the project itself (scripts/smoke_test.py)"),
+        ("class-name", "package_name: 'class-name' is not a valid Python identifier"),
+        ("aux", "package_name: 'aux' names a device on Windows"),
+    ],
+)
+def test_package_names_that_would_not_import_the_package_are_refused(package, message):
+    assert message in refusal(package_name=package)
+
+
+def test_clashing_names_are_refused_from_their_sources_not_a_list():
+    # Every module the locked distributions install (read from their wheels), every module of
+    # this Python's standard library, and the project's own top-level modules.
+    for module in [*answers.dependency_modules(), *sys.stdlib_module_names, *answers.project_modules()]:
+        if module.isidentifier() and module.isascii():
+            assert answers.module_clash(module), module
+    assert answers.module_clash("flask_service") is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"project_slug": "flask"}, "project_slug: 'flask' is the name of one of the project's own dependencies"),
+        ({"project_slug": "prometheus-client"}, "is the name of one of the project's own dependencies"),
+        ({"project_slug": "a" * 64}, "is 64 characters; it names the Kubernetes objects, which take at most 63"),
+        ({"project_slug": ""}, "project_name 'Flask Service' has no letters or digits to make a slug of"),
+        ({"project_slug": "a--b"}, "must be lowercase letters, digits and single dashes"),
+        ({"project_slug": "com1"}, "project_slug: 'com1' names a device on Windows"),
+        ({"project_slug": "a" * 38, "deploy_target": "cloud-run"}, "as a Cloud Run service name beside the revision tag"),
+    ],
+)
+def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refused(overrides, message):
+    assert message in refusal(**{"package_name": "service", **overrides})
+
+
+def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
+    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
+    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"author_email": "a,b@example.com"}, "cannot be written as package metadata"),
+        ({"author_email": 'a"b@example.com'}, "cannot be written as package metadata"),
+        ({"author_email": "a..b@example.com"}, "cannot be written as package metadata"),
+        ({"author_email": "café@example.com"}, "is not ASCII"),
+        ({"author_name": "Pat\nO'Brien"}, "author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line"),
+        ({"description": "Says hi\x7f"}, "description: 'Says hi\\x7f' holds '\\x7f'"),
+        ({"project_name": "A\u2028B"}, "holds '\\u2028'"),
+    ],
+)
+def test_answers_the_metadata_cannot_carry_are_refused(overrides, message):
+    assert message in refusal(**overrides)
+
+
+def test_a_long_value_is_shown_cut_short_on_one_line():
+    message = refusal(version="1" * 500 + "\n")
+    assert "... (501 characters)" in message and "\n" not in message and len(message) < 200
 
 
 def test_versions_are_sorted_oldest_first():
@@ -70,16 +159,27 @@ def test_every_manifest_key_is_a_real_choice():
         assert value in answers.CHOICES[name], (name, value)
 
 
-def test_quoted_strings_are_valid_toml_yaml_and_python():
+@pytest.mark.parametrize(
+    "odd",
+    [
+        'It\'s "quoted": #1 ${{ x }} {% y %} — café\\n\t',
+        "DEL \x7f, NUL \x00, ESC \x1b, NEL \x85",  # TOML refuses DEL and the controls raw
+        "lines \u2028 and \u2029 paragraphs",  # line breaks to a YAML 1.1 reader
+        "zero\u200bwidth, no-break\u00a0space, bidi \u202e, tag \U000e0001, emoji 👩\u200d💻",
+        "yes", "0123", "1e3", "null", "~", "",
+    ],
+)
+def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):
     import ast
     import tomllib
 
     import yaml
 
-    odd = 'It\'s "quoted": #1 ${{ x }} {% y %} — café\\n\t'
-    assert tomllib.loads(f"v = {answers.quoted(odd)}")["v"] == odd
-    assert yaml.safe_load(f"v: {answers.quoted(odd)}")["v"] == odd
-    assert ast.literal_eval(answers.quoted(odd)) == odd
+    text = answers.quoted(odd)
+    assert text.isprintable() and "\n" not in text
+    assert tomllib.loads(f"v = {text}")["v"] == odd
+    assert yaml.safe_load(f"v: {text}")["v"] == odd
+    assert ast.literal_eval(text) == odd
 
 
 def test_uses_pins_to_the_recorded_sha():
