@@ -11,7 +11,10 @@ from pathlib import Path
 port = os.environ.get("PORT", "8000")
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{port}")  # nosec B104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gunicorn's threaded worker, with request heads read by its event loop (see server.py):
+# slow clients hold no thread.
+worker_class = "{{ cookiecutter.package_name }}.server.Worker"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
 {%- if cookiecutter.metrics == "prometheus" %}
