@@ -36,7 +36,7 @@ class Request(flask.Request):
         except Exception as error:  # the server read a broken chunked framing
             raise BadRequest(f"The request body is malformed: {error}") from None
         # A body without a length (chunked) is cut at MAX_CONTENT_LENGTH: a byte more
-        # behind it means it was larger, as a body with a length would have said at once.
+        # behind it means it was larger, as a body with a length says up front.
         stream = self.stream
         if getattr(stream, "is_exhausted", False) and self.content_length is None:
             if self.input_stream.read(1):
