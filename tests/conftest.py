@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, bake, project_venv
+from served import TEST_APP
 
 # The tools the tests run (uv, actionlint, shellcheck, zizmor, hadolint...) are installed beside
 # this interpreter, in .venv/bin, which need not be on PATH.
@@ -17,3 +18,14 @@ os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 def _template_from_this_checkout(request):
     # pytest-cookies bakes the template named by --template, "." by default: make "." this checkout.
     request.config.option.template = str(ROOT)
+
+
+@pytest.fixture(scope="session")
+def service(cookies_session, tmp_path_factory):
+    """The default project, the python of a venv with it installed, and a folder holding the
+    test-only WSGI module."""
+    project = bake(cookies_session)
+    python = project_venv(project, tmp_path_factory.mktemp("venv"), groups=())
+    extra = tmp_path_factory.mktemp("test-app")
+    (extra / "test_app.py").write_text(TEST_APP, "utf-8")
+    return project, python, extra

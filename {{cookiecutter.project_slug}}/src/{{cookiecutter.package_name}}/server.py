@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import select
 import selectors
 import socket
 import time
@@ -82,7 +83,10 @@ class Worker(gthread.ThreadWorker):
                 if HEAD_END in conn.head or len(conn.head) > self.largest_head():
                     return True  # a head too large: gunicorn answers 414 or 431
         except BlockingIOError:
-            pass
+            # A stopping worker's event loop takes no more heads: wait here, as gunicorn
+            # does, so that a request accepted just before is still answered.
+            if not self.alive and select.select([conn.sock], [], [], HEAD_TIMEOUT)[0]:
+                return self.read_head(conn)
         except OSError:
             return False
         now = time.monotonic()
