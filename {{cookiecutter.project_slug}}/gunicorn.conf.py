@@ -17,11 +17,12 @@ worker_class = "{{ cookiecutter.package_name }}.server.Worker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
-# Recycle workers now and then, staggered, to bound slow memory growth.
+# Recycle workers now and then, staggered, to bound slow memory growth. Rarely: a new
+# worker imports the app again: 0.2 s of CPU, 2 us a request over 100,000 requests.
 {%- if cookiecutter.metrics == "prometheus" %}
 # A gone worker's metrics files are folded into an archive (metrics.retire_worker).
 {%- endif %}
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 
 # Shutdown on SIGTERM (see shutdown.py): /readyz turns 503 at once; workers serve on for

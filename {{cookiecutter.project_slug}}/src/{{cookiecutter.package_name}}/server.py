@@ -42,7 +42,7 @@ LINGER = 2.0
 class Worker(gthread.ThreadWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        hsts = self.wsgi.config["HSTS_SECONDS"]
+        hsts = self.wsgi.config.get("HSTS_SECONDS")
         headers = [*HEADERS, CACHE_CONTROL]
         if hsts:
             headers.append(("Strict-Transport-Security", f"max-age={hsts}"))
