@@ -73,7 +73,7 @@ def test_a_head_sent_in_pieces_waits_in_the_event_loop(worker, pair):
     conn, client = pair
     assert worker.handle(conn) is gthread._DEFER  # nothing sent yet
     client.sendall(HEALTHZ[:20])
-    rest = threading.Timer(2, client.sendall, [HEALTHZ[20:]])  # frees a thread stuck
+    rest = threading.Timer(2, client.sendall, [HEALTHZ[20:]])  # frees a stuck thread
     rest.start()
     assert worker.handle(conn) is gthread._DEFER  # at once: no thread waits for the rest
     rest.join()
