@@ -75,7 +75,7 @@ def test_a_head_sent_in_pieces_waits_in_the_event_loop(worker, pair):
     client.sendall(HEALTHZ[:20])
     rest = threading.Timer(2, client.sendall, [HEALTHZ[20:]])  # frees a stuck thread
     rest.start()
-    assert worker.handle(conn) is gthread._DEFER  # at once: no thread waits for the rest
+    assert worker.handle(conn) is gthread._DEFER  # at once, no thread waits for it
     rest.join()
     assert worker.handle(conn) is True  # answered, and kept alive
     status, headers, body = answer(client)
