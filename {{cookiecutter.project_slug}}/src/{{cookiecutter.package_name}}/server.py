@@ -33,7 +33,8 @@ from gunicorn.workers import gthread
 from .security import CACHE_CONTROL, HEADERS
 
 HEAD_END = b"\r\n\r\n"
-# Seconds a client has to send a request's head, from its first byte.
+# Seconds a client has to send a request's head: from connecting, or from its first
+# byte on a connection kept alive.
 HEAD_TIMEOUT = 10.0
 # Seconds a closed connection waits for the client's FIN, reading what it still sends.
 LINGER = 2.0
@@ -56,7 +57,7 @@ class Worker(gthread.ThreadWorker):
 
     def handle(self, conn):
         if not hasattr(conn, "head"):  # a new connection
-            conn.head, conn.head_deadline = b"", None
+            conn.head, conn.head_deadline = bytearray(), None
             conn.close = partial(self.close, conn)
         elif conn.initialized and conn.parser.unreader.buf.getvalue():
             # The client sent more than one request at once: the next is read already.
@@ -65,40 +66,43 @@ class Worker(gthread.ThreadWorker):
         if outcome is not True:
             return outcome
         conn.init()  # the parser, and the socket blocking for the thread from now on
-        conn.parser.unreader.unread(conn.head)
-        conn.head, conn.head_deadline = b"", None
+        conn.parser.unreader.unread(bytes(conn.head))
+        conn.head, conn.head_deadline = bytearray(), None
         conn.data_ready = True
         return super().handle(conn)
 
     def read_head(self, conn):
         """True once the head is all in conn.head; else gthread's _DEFER, to wait in the
         event loop for more, or False to close the connection."""
-        conn.sock.setblocking(False)
-        try:
-            while True:
-                data = conn.sock.recv(65536)
-                if not data:  # the client closed
-                    return False
-                conn.head += data
-                if HEAD_END in conn.head or len(conn.head) > self.largest_head():
-                    return True  # a head too large: gunicorn answers 414 or 431
-        except BlockingIOError:
-            # A stopping worker's event loop takes no more heads: wait here, as gunicorn
-            # does, so that a request accepted just before is still answered.
-            if not self.alive and select.select([conn.sock], [], [], HEAD_TIMEOUT)[0]:
-                return self.read_head(conn)
-        except OSError:
-            return False
-        now = time.monotonic()
         if conn.head_deadline is None:
-            conn.head_deadline = now + HEAD_TIMEOUT
-        elif conn.head and now > conn.head_deadline:
-            self.log.warning(
-                "Request head not received in %ss from %s", HEAD_TIMEOUT, conn.client
-            )
-            util.write_error(conn.sock, 408, "Request Timeout", "")
-            return False
-        return gthread._DEFER
+            conn.head_deadline = time.monotonic() + HEAD_TIMEOUT
+        conn.sock.setblocking(False)
+        while True:
+            try:
+                data = conn.sock.recv(65536)
+            except BlockingIOError:
+                left = conn.head_deadline - time.monotonic()
+                if left <= 0 and conn.head:
+                    self.log.warning("Request head too slow from %s", conn.client)
+                    util.write_error(conn.sock, 408, "Request Timeout", "")
+                    return False
+                if self.alive:
+                    return gthread._DEFER
+                # A stopping worker's event loop takes no more heads: wait here, as
+                # gunicorn does, so that a request accepted just before is answered.
+                if left <= 0 or not select.select([conn.sock], [], [], left)[0]:
+                    return False
+                continue
+            except OSError:
+                return False
+            if not data:  # the client closed
+                return False
+            searched = max(len(conn.head) - len(HEAD_END), 0)
+            conn.head += data
+            if conn.head.find(HEAD_END, searched) != -1:
+                return True
+            if len(conn.head) > self.largest_head():
+                return True  # gunicorn answers 414 or 431
 
     def close(self, conn, graceful: bool = False) -> None:
         """TConn.close, on the event loop: after FIN, read what the client still sends

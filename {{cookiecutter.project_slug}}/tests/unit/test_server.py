@@ -87,9 +87,7 @@ def test_a_head_too_slow_gets_408(worker, pair, monkeypatch):
     monkeypatch.setattr(server, "HEAD_TIMEOUT", 0.0)
     conn, client = pair
     client.sendall(b"GET /healthz HTTP/1.1\r\n")
-    assert worker.handle(conn) is gthread._DEFER  # the clock starts
-    client.sendall(b"Ho")
-    assert worker.handle(conn) is False
+    assert worker.handle(conn) is False  # no time left for the rest
     status, headers, body = answer(client)
     assert status == b"HTTP/1.1 408 Request Timeout"
     assert headers["Content-Type"] == "application/problem+json"
@@ -108,6 +106,15 @@ def test_a_request_gunicorn_cannot_parse_gets_a_problem_with_the_api_headers(
     assert dict(HEADERS).items() <= headers.items()
     assert len(headers["X-Request-ID"]) == 32
     assert "Server" not in headers
+
+
+def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
+    conn, client = pair
+    worker.alive = False
+    threading.Timer(0.2, client.sendall, [HEALTHZ]).start()
+    assert worker.handle(conn) is False  # waited for it in the thread, then closes
+    status, headers, _ = answer(client)
+    assert (status, headers["Connection"]) == (b"HTTP/1.1 200 OK", "close")
 
 
 def test_a_client_gone_before_its_head_is_closed(worker, pair):
