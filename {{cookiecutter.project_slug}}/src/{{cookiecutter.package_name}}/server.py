@@ -76,7 +76,8 @@ class Worker(gthread.ThreadWorker):
         event loop for more, or False to close the connection."""
         if conn.head_deadline is None:
             conn.head_deadline = time.monotonic() + HEAD_TIMEOUT
-        conn.sock.setblocking(False)
+        if conn.sock.gettimeout() != 0.0:  # a syscall saved: kept-alive ones are so
+            conn.sock.setblocking(False)
         while True:
             try:
                 data = conn.sock.recv(65536)
