@@ -37,10 +37,9 @@ class Request(flask.Request):
             raise BadRequest(f"The request body is malformed: {error}") from None
         # A body without a length (chunked) is cut at MAX_CONTENT_LENGTH: a byte more
         # behind it means it was larger, as a body with a length says up front.
-        stream = self.stream
-        if getattr(stream, "is_exhausted", False) and self.content_length is None:
-            if self.input_stream.read(1):
-                raise RequestEntityTooLarge()
+        cut = self.content_length is None and getattr(self.stream, "is_exhausted", 0)
+        if cut and self.input_stream.read(1):
+            raise RequestEntityTooLarge()
         return data
 
     def get_json(self, force=False, silent=False, cache=True):

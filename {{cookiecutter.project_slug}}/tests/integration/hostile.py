@@ -8,6 +8,7 @@ import http.client
 import socket
 import threading
 import time
+from contextlib import suppress
 
 API = "/api/v1/greetings"
 JSON = "Content-Type: application/json\r\n"
@@ -93,10 +94,8 @@ def exchange(port: int, raw: bytes, timeout: float = 10.0):
     headers with lowercase names, body), or None when the server closed without a word.
     """
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
+        with suppress(OSError):  # closed while we sent: the answer may be there still
             sock.sendall(raw)
-        except OSError:  # closed while we sent: the answer may be there all the same
-            pass
         data = b""
         while True:
             try:

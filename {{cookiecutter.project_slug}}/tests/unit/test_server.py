@@ -88,7 +88,7 @@ def test_a_head_too_slow_gets_408(worker, pair, monkeypatch):
     conn, client = pair
     client.sendall(b"GET /healthz HTTP/1.1\r\n")
     assert worker.handle(conn) is False  # no time left for the rest
-    status, headers, body = answer(client)
+    status, headers, _ = answer(client)
     assert status == b"HTTP/1.1 408 Request Timeout"
     assert headers["Content-Type"] == "application/problem+json"
 
@@ -144,7 +144,7 @@ def test_a_closed_connection_lingers_in_the_event_loop_not_in_it(
 
 def test_a_lingering_connection_is_closed_in_the_end(worker, pair, monkeypatch):
     monkeypatch.setattr(server, "LINGER", 0.0)
-    conn, client = pair
+    conn, _ = pair
     worker.handle(conn)
     conn.close(graceful=True)
     worker.murder_pending()
