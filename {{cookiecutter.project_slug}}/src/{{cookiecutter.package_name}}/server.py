@@ -71,6 +71,15 @@ class Worker(gthread.ThreadWorker):
         conn.data_ready = True
         return super().handle(conn)
 
+    def finish_request(self, conn, fs) -> None:
+        returned = not fs.cancelled() and not fs.exception()
+        if returned and fs.result() is gthread._DEFER and not self.alive:
+            # Sent to wait in the event loop just before the worker began to stop, which
+            # gunicorn would take for a closed connection: a thread waits instead.
+            self.enqueue_req(conn)
+            return
+        super().finish_request(conn, fs)
+
     def read_head(self, conn):
         """True once the head is all in conn.head; else gthread's _DEFER, to wait in the
         event loop for more, or False to close the connection."""

@@ -7,6 +7,7 @@ import selectors
 import socket
 import threading
 from collections import deque
+from concurrent import futures
 
 import pytest
 from gunicorn import util
@@ -115,6 +116,17 @@ def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
     assert worker.handle(conn) is False  # waited for it in the thread, then closes
     status, headers, _ = answer(client)
     assert (status, headers["Connection"]) == (b"HTTP/1.1 200 OK", "close")
+
+
+def test_a_head_sent_to_wait_as_the_worker_stops_is_still_read(worker, pair):
+    conn, _ = pair
+    deferred = futures.Future()
+    deferred.set_result(gthread._DEFER)  # decided while the worker was still alive
+    handled = []
+    worker.enqueue_req = handled.append
+    worker.alive = False
+    worker.finish_request(conn, deferred)
+    assert handled == [conn]  # to a thread, which waits for the head
 
 
 def test_a_client_gone_before_its_head_is_closed(worker, pair):
