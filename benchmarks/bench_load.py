@@ -1,19 +1,31 @@
-"""Throughput, p99 latency and start-up time of the default generated service against bare Flask.
+"""The generated service under load and under attack, next to a bare Flask app and other servers.
 
-    python benchmarks/bench_load.py [--rounds 5] [--seconds 5] [--launches 7] [--keep DIR]
+    python benchmarks/bench_load.py [--rounds 5] [--seconds 5] [--launches 7] [--slow-seconds 40]
+                                    [--setups] [--keep DIR]
 
-Bakes the default answers, installs the project from its own pins, and serves it with its own
-gunicorn.conf.py (WEB_CONCURRENCY=4, sync workers) next to a five-line Flask app served by the same
-gunicorn with `-w 4 -k sync`. wrk loads GET /healthz on each in turn, round after round, so a noisy
-neighbour hits every variant alike; the figures are medians over the rounds. The generated service
-logs one JSON access line per request by default while gunicorn logs none by default, so the
-variants include both with and without access logs. Output goes to /dev/null.
+Bakes the default answers and installs the project from its own pins. Prints:
+
+1. The service against a five-line Flask app on the same server settings (the project's
+   gunicorn.conf.py: its worker class, WEB_CONCURRENCY=2, GUNICORN_THREADS=4): requests per second,
+   p99 and server CPU per request of GET /healthz under wrk, medians over rounds that alternate the
+   variants, so that a noisy neighbour hits every one alike; then the time from launch to first 200.
+   The service logs a JSON access line per request by default and gunicorn none: both ways are run.
+2. The malformed corpus of the generated project (tests/integration/hostile.py), each request 20
+   times from 16 threads: worker exits (from the master's log) and answers >= 500.
+3. 16 slow clients dribbling request heads for --slow-seconds while a fresh client probes /healthz
+   every 0.1 s: the share of probes answered 200 within 1 s.
+4. With --setups, the same bare app on each candidate server set-up (gunicorn sync, gunicorn's stock
+   gthread, the project's worker, granian, waitress; the last two installed into the benchmark's venv
+   only): req/s, p99, CPU per request, memory of the whole process tree, and the slow-client share.
+
+Output of the servers goes to files in the work folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import os
 import re
 import signal
@@ -22,12 +34,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import RENDERED_DEFAULTS, Baked, project_venv  # noqa: E402
+from helpers import RENDERED_DEFAULTS, UV_CACHE, Baked, project_venv  # noqa: E402
 
 BARE_APP = """\
 from flask import Flask
@@ -39,9 +52,10 @@ app = Flask(__name__)
 def healthz():
     return {"status": "ok"}
 """
-WORKERS = "4"
 CONNECTIONS = 32
 PACKAGE = RENDERED_DEFAULTS["package_name"]
+WORKERS, THREADS = "2", "4"  # the project's defaults (gunicorn.conf.py)
+CANDIDATES = ["granian==2.8.7", "waitress==3.0.2"]  # --setups only, never the project's
 RATIOS = {
     "service / bare (each with its defaults)": ("service", "bare"),
     "service / bare (both with access logs)": ("service", "bare+accesslog"),
@@ -50,19 +64,40 @@ RATIOS = {
 
 
 def variants(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
-    """name -> (folder to run in, gunicorn arguments after `-m gunicorn`, extra environment).
-
-    The bare app runs in a folder of its own: gunicorn reads ./gunicorn.conf.py where it finds one.
-    """
-    bare = ["-w", WORKERS, "-k", "sync", "bare:app"]
-    service = ["-c", "gunicorn.conf.py", f"{PACKAGE}.wsgi:app"]
-    service_env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS}
+    """name -> (folder to run in, command after `python -m`, extra environment): the service on its
+    gunicorn.conf.py, and the bare app with the same server settings given on the command line
+    (the config's hooks want the service's app). The bare app runs from a folder of its own."""
+    same = ["-k", f"{PACKAGE}.server.Worker", "-w", WORKERS, "--threads", THREADS, "--keep-alive", "5",
+            "--no-control-socket"]
+    bare = ["gunicorn", *same, "bare:app"]
+    service = ["gunicorn", "-c", "gunicorn.conf.py", f"{PACKAGE}.wsgi:app"]
+    service_env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS,
+                   "GUNICORN_THREADS": THREADS}
     bare_folder = project.parent / "bare"
     return {
         "bare": (bare_folder, bare, {}),
-        "bare+accesslog": (bare_folder, ["--access-logfile", "-", *bare], {}),
+        "bare+accesslog": (bare_folder, [bare[0], "--access-logfile", "-", *bare[1:]], {}),
         "service": (project, service, service_env),
         "service-no-accesslog": (project, service, {**service_env, "ACCESS_LOG": "0"}),
+    }
+
+
+def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
+    """The bare app on each candidate server set-up, eight requests at a time each."""
+    bare = project.parent / "bare"
+    return {
+        "gunicorn sync, 8 workers": (bare, ["gunicorn", "-k", "sync", "-w", "8", "--no-control-socket", "bare:app"], {}),
+        "gunicorn gthread 2x4": (
+            bare, ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bare:app"], {}
+        ),
+        "project's worker 2x4": variants(project)["bare"],
+        "granian 2x4": (
+            bare,
+            ["granian", "--interface", "wsgi", "--workers", WORKERS, "--blocking-threads", THREADS,
+             "--no-ws", "bare:app"],
+            {},
+        ),
+        "waitress 1x8": (bare, ["waitress", "--threads", "8", "bare:app"], {}),
     }
 
 
@@ -85,46 +120,74 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    def __init__(self, python: Path, cwd: Path, args: list[str], env: dict[str, str]):
-        self.port = free_port()
-        command = [str(python), "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", *args]
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env={**os.environ, **env, "PYTHONPATH": str(cwd)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+BIND = {"gunicorn": ["--bind", "127.0.0.1:{port}"], "granian": ["--host", "127.0.0.1", "--port", "{port}"],
+        "waitress": ["--listen=127.0.0.1:{port}"]}
 
-    def wait_for_200(self, deadline: float = 30.0) -> float:
+
+class Server:
+    def __init__(self, python: Path, cwd: Path, args: list[str], env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.log = log
+        program, *rest = args
+        bind = [part.format(port=self.port) for part in BIND[program]]
+        command = [str(python), "-m", program, *bind, *rest]  # the app comes last: waitress wants it so
+        self.started = time.perf_counter()
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                command, cwd=cwd, env={**os.environ, **env, "PYTHONPATH": str(cwd)}, stdout=output, stderr=output
+            )
+
+    def wait_for_200(self, deadline: float = 60.0) -> float:
         """Seconds from launch to the first 200."""
         end = time.perf_counter() + deadline
         while time.perf_counter() < end:
             if get_status(self.port) == 200:
                 return time.perf_counter() - self.started
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
             time.sleep(0.002)
         raise TimeoutError(f"no 200 within {deadline}s")
 
-    def cpu_seconds(self) -> float:
-        """CPU time of the master and its workers so far, including workers that already exited."""
-        master = read_stat(self.process.pid)
-        total = sum(master[11:15])  # utime, stime, and the same of reaped children
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        for child in children:
+    def tree(self) -> list[int]:
+        """The server's process and all its descendants."""
+        pids, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
             try:
-                total += sum(read_stat(int(child))[11:13])
+                todo += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+            except FileNotFoundError:
+                pass
+        return pids
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the whole tree so far, including processes that already exited."""
+        total = sum(read_stat(self.process.pid)[13:15])  # reaped children's utime and stime
+        for pid in self.tree():
+            try:
+                total += sum(read_stat(pid)[11:13])
             except FileNotFoundError:
                 pass  # exited since
         return total / os.sysconf("SC_CLK_TCK")
 
+    def memory_mib(self) -> float:
+        """Resident memory of the whole tree."""
+        pages = 0
+        for pid in self.tree():
+            try:
+                pages += read_stat(pid)[21]
+            except FileNotFoundError:
+                pass
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
     def stop(self) -> None:
-        # SIGINT is gunicorn's quick shutdown: no drain, this is not what is measured.
+        # SIGINT is a quick shutdown: no drain, this is not what is measured.
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def read_stat(pid: int) -> list[int]:
@@ -138,14 +201,10 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
 
     CPU per request barely moves with other load on the machine, unlike requests per second.
     """
-    port = server.port
     cpu_before = server.cpu_seconds()
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     out = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}/healthz"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, f"http://127.0.0.1:{server.port}/healthz"], capture_output=True, text=True, check=True
     ).stdout
     if re.search(r"Non-2xx or 3xx responses|Socket errors", out):
         raise RuntimeError(f"wrk saw errors:\n{out}")
@@ -155,6 +214,48 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()
     p99_ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     return rps, p99_ms, cpu / requests * 1e6
+
+
+def load_rounds(servers: dict[str, Server], rounds: int, seconds: int) -> dict[str, list[float]]:
+    """Median (req/s, p99 ms, CPU us/req) of each server over `rounds` alternating wrk runs."""
+    for server in servers.values():
+        server.wait_for_200()
+        wrk(server, 1)  # warm up: every worker imported and served
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
+    for round_ in range(rounds):
+        for name, server in servers.items():
+            results[name].append(wrk(server, seconds))
+        print(f"  round {round_ + 1}: " + ", ".join(f"{n} {r[-1][0]:.0f}/s" for n, r in results.items()), flush=True)
+    return {name: [statistics.median(column) for column in zip(*runs)] for name, runs in results.items()}
+
+
+def hostile_module(project: Path):
+    spec = importlib.util.spec_from_file_location("hostile", project / "tests" / "integration" / "hostile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def slow_clients(hostile, server: Server, seconds: float) -> tuple[int, int]:
+    """(probes answered 200 within 1 s, probes) while 16 slow clients dribble request heads."""
+    probes = []
+    with hostile.SlowClients(server.port, count=16):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            probes.append(hostile.probe(server.port, within=1.0))
+            time.sleep(0.1)
+    return probes.count(True), len(probes)
+
+
+def corpus(hostile, server: Server, repeats: int = 20) -> tuple[int, int, int]:
+    """(requests sent, answers >= 500, worker exits) for the corpus sent `repeats` times by 16 threads."""
+    cases = [raw for raw, _ in hostile.CORPUS.values()] * repeats
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda raw: hostile.exchange(server.port, raw), cases))
+    time.sleep(1)  # the master logs an exit a moment after it
+    server_errors = sum(1 for answer in answers if answer is None or answer[0] >= 500)
+    exits = server.log.read_text().count("exited with code")
+    return len(cases), server_errors, exits
 
 
 def bake(workdir: Path, template: Path | None = None) -> Baked:
@@ -175,11 +276,19 @@ def install(project: Baked, venv: Path) -> Path:
     return python if python.exists() else project_venv(project, venv, groups=())
 
 
+def install_candidates(python: Path) -> None:
+    env = {**os.environ, "UV_CACHE_DIR": str(UV_CACHE), "UV_NATIVE_TLS": "1"}
+    command = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", str(python), *CANDIDATES]
+    subprocess.run(command, env=env, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--launches", type=int, default=7)
+    parser.add_argument("--slow-seconds", type=float, default=40)
+    parser.add_argument("--setups", action="store_true", help="also compare candidate server set-ups")
     parser.add_argument("--keep", type=Path, help="bake and install here, and reuse the venv next time")
     parser.add_argument("--template", type=Path, help="bake this template instead of this checkout")
     options = parser.parse_args()
@@ -187,24 +296,21 @@ def main() -> None:
     workdir = options.keep or Path(tempfile.mkdtemp(prefix="bench-load-"))
     project = bake(workdir, options.template)
     python = install(project, workdir / "venv")
-    servers = {name: Server(python, *spec) for name, spec in variants(project.path).items()}
+    hostile = hostile_module(project.path)
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
 
+    def start(name: str, spec) -> Server:
+        return Server(python, *spec, logs / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.log")
+
+    print(f"1. GET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds}s x {options.rounds} rounds, medians")
+    servers = {name: start(name, spec) for name, spec in variants(project.path).items()}
     try:
-        for server in servers.values():
-            server.wait_for_200()
-            wrk(server, 1)  # warm up: every worker imported and served
-        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
-        for round_ in range(options.rounds):
-            for name, server in servers.items():
-                results[name].append(wrk(server, options.seconds))
-            print(f"round {round_ + 1}: " + ", ".join(f"{n} {r[-1][0]:.0f}/s" for n, r in results.items()))
+        medians = load_rounds(servers, options.rounds, options.seconds)
     finally:
         for server in servers.values():
             server.stop()
-
-    print(f"\nGET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds:g}s x {options.rounds} rounds, medians")
     print(f"{'variant':<22}{'req/s':>8}{'p99 ms':>9}{'CPU us/req':>12}")
-    medians = {name: [statistics.median(column) for column in zip(*runs)] for name, runs in results.items()}
     for name, (rps, p99, cpu) in medians.items():
         print(f"{name:<22}{rps:>8.0f}{p99:>9.2f}{cpu:>12.0f}")
     print(f"\n{'ratio':<44}{'req/s':>8}{'p99':>8}{'bare CPU/req':>14}")
@@ -212,16 +318,49 @@ def main() -> None:
         (rps, p99, cpu), (base_rps, base_p99, base_cpu) = medians[name], medians[base]
         print(f"{label:<44}{rps / base_rps:>8.2f}{p99 / base_p99:>8.2f}{base_cpu / cpu:>14.2f}")
 
-    print(f"\ntime from launch to first 200, median of {options.launches} launches")
-    for name in ("bare", "service"):
-        times = []
-        for _ in range(options.launches):
-            server = Server(python, *variants(project.path)[name])
+    print(f"\ntime from launch to first 200, median of {options.launches} launches, alternating")
+    times: dict[str, list[float]] = {"bare": [], "service": []}
+    for _ in range(options.launches):
+        for name in times:
+            server = start(name, variants(project.path)[name])
             try:
-                times.append(server.wait_for_200())
+                times[name].append(server.wait_for_200())
             finally:
                 server.stop()
-        print(f"{name:<20}{statistics.median(times):>8.3f} s   (min {min(times):.3f}, max {max(times):.3f})")
+    for name, launch in times.items():
+        print(f"{name:<20}{statistics.median(launch):>8.3f} s   (min {min(launch):.3f}, max {max(launch):.3f})")
+    ratio = statistics.median(times["service"]) / statistics.median(times["bare"])
+    print(f"{'service / bare':<20}{ratio:>8.2f}")
+
+    server = start("service-hostile", variants(project.path)["service"])
+    try:
+        server.wait_for_200()
+        sent, server_errors, exits = corpus(hostile, server)
+        print(f"\n2. malformed corpus, {sent} requests from 16 threads: {exits} worker exits, "
+              f"{server_errors} answers >= 500 or none")
+        ok, total = slow_clients(hostile, server, options.slow_seconds)
+        print(f"\n3. 16 slow clients for {options.slow_seconds:g} s: {ok} of {total} health probes "
+              f"answered within 1 s ({100 * ok / total:.1f} %)")
+    finally:
+        server.stop()
+
+    if not options.setups:
+        return
+    install_candidates(python)
+    print(f"\n4. server set-ups, the bare app, wrk {options.seconds}s x {options.rounds} rounds, medians;"
+          f" 16 slow clients for {options.slow_seconds:g} s")
+    servers = {name: start(name, spec) for name, spec in setups(project.path).items()}
+    try:
+        medians = load_rounds(servers, options.rounds, options.seconds)
+        memory = {name: server.memory_mib() for name, server in servers.items()}
+        slow = {name: slow_clients(hostile, server, options.slow_seconds) for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"{'set-up':<26}{'req/s':>8}{'p99 ms':>9}{'CPU us/req':>12}{'RSS MiB':>9}{'slow clients':>14}")
+    for name, (rps, p99, cpu) in medians.items():
+        ok, total = slow[name]
+        print(f"{name:<26}{rps:>8.0f}{p99:>9.2f}{cpu:>12.0f}{memory[name]:>9.0f}{100 * ok / total:>13.1f}%")
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ from gunicorn.config import Config
 config = Config()
 config.set("accesslog", "-")
 logger = GunicornLogger(config)
-response = SimpleNamespace(status_code=200, sent=16, headers=[("X-Request-ID", "f" * 32)])
+response = SimpleNamespace(status="200 OK", sent=16, headers=[("X-Request-ID", "f" * 32)])
 sys.stdout = open(os.devnull, "w")
 access = min(timeit.repeat(
     lambda: logger.access(response, None, environ, timedelta(microseconds=250)),

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, UV_CACHE, Bakes
+from helpers import ROOT, UV_CACHE, Bakes, bake, project_venv
+from served import TEST_APP
 
 # The tools the tests run (uv, actionlint, shellcheck, zizmor, hadolint...) are installed beside
 # this interpreter, in .venv/bin, which need not be on PATH.
@@ -27,3 +28,14 @@ def baked(cookies_session) -> Bakes:
     worker), for tests that only read the project. A test that installs into the project, runs
     its tools there or changes its files bakes its own with `bake(cookies, **answers)`."""
     return Bakes(cookies_session)
+
+
+@pytest.fixture(scope="session")
+def service(cookies_session, tmp_path_factory):
+    """The default project, the python of a venv with it installed, and a folder holding the
+    test-only WSGI module."""
+    project = bake(cookies_session)
+    python = project_venv(project, tmp_path_factory.mktemp("venv"), groups=())
+    extra = tmp_path_factory.mktemp("test-app")
+    (extra / "test_app.py").write_text(TEST_APP, "utf-8")
+    return project, python, extra

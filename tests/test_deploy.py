@@ -101,7 +101,7 @@ def test_kubernetes_release_renders_and_validates(cookies, tmp_path, environment
                 kubernetes_validate.validate(document, version, strict=True)
             assert document["metadata"]["namespace"] == environment.dns_label
         kinds = {document["kind"]: document for document in documents}
-        assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+        assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
         pod = kinds["Deployment"]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         assert container["image"] == f"{IMAGE}@{DIGEST}"

@@ -1,129 +1,24 @@
-"""The generated service under load, served by the real gunicorn with its own gunicorn.conf.py.
+"""The generated service under load, served by the real gunicorn with its own gunicorn.conf.py
+(served.py), with the test-only routes of TEST_APP.
 
 A bounded client in the test (threads with http.client, on loopback) keeps requests going while
-the master gets SIGHUP or SIGTERM; every request must get its answer. A test-only WSGI module
-adds a slow route and a route that names the worker, to the very app the product serves.
+the master gets SIGHUP or SIGTERM; every request must get its answer.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import signal
-import socket
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from helpers import RENDERED_DEFAULTS, answers, bake, project_venv
+from helpers import answers, bake
+from served import Server, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
-
-PACKAGE = RENDERED_DEFAULTS["package_name"]
-TEST_APP = f'''\
-"""Test only, not shipped: the product's app with a slow route and one naming the worker."""
-
-import os
-import time
-
-from flask import request
-
-from {PACKAGE}.wsgi import app
-
-
-@app.get("/test/slow")
-def slow():
-    time.sleep(float(request.args["seconds"]))
-    return {{"pid": os.getpid()}}
-
-
-@app.get("/test/pid")
-def pid():
-    time.sleep(0.01)
-    return {{"pid": os.getpid()}}
-'''
-
-
-@pytest.fixture(scope="session")
-def service(cookies_session, tmp_path_factory):
-    """The default project, the python of a venv with it installed, and a folder holding the
-    test-only WSGI module."""
-    project = bake(cookies_session)
-    python = project_venv(project, tmp_path_factory.mktemp("venv"), groups=())
-    extra = tmp_path_factory.mktemp("test-app")
-    (extra / "test_app.py").write_text(TEST_APP, "utf-8")
-    return project, python, extra
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    def request(self, method, path, body=None, headers=None, timeout=10.0):
-        """(status, headers, body bytes); raises OSError when the connection fails."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            connection.close()
-
-    def workers(self) -> set[int]:
-        pid = self.process.pid
-        return set(map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
-
-
-@contextmanager
-def serve(service, **environ):
-    """gunicorn with the project's gunicorn.conf.py and the test app, until it answers."""
-    project, python, extra = service
-    port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": "service-tests",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "3",
-        "PYTHONPATH": str(extra),
-        **environ,
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = extra / f"gunicorn-{port}.log"
-    with log.open("wb") as output:
-        command = [str(python), "-m", "gunicorn", "-c", "gunicorn.conf.py", "test_app:app"]
-        process = subprocess.Popen(command, cwd=project.path, env=env, stdout=output, stderr=output)
-    server = Server(process, port, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"gunicorn exited early:\n{log.read_text()[-3000:]}"
-            try:
-                if server.request("GET", "/readyz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not get ready:\n{log.read_text()[-3000:]}"
-            time.sleep(0.05)
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
 
 
 @dataclass
@@ -307,6 +202,7 @@ def test_headers_and_json_errors_over_the_wire(service):
         assert {name: headers[name] for name in API_HEADERS} == API_HEADERS
         assert headers["Strict-Transport-Security"] == "max-age=31536000"
         assert len(headers["X-Request-ID"]) == 32
+        assert "Server" not in headers
         for what, (method, path, body, request_headers, expected) in BAD_REQUESTS.items():
             status, headers, answer = server.request(method, path, body, request_headers)
             assert status == expected, what

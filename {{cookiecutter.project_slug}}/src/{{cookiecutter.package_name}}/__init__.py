@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from flask import Flask
+from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 
 from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, request_id, security
@@ -27,10 +27,21 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class App(Flask):
+    request_class = errors.Request
+    session_interface = CookieSessions()
+
+    def make_default_options_response(self) -> Response:
+        # OPTIONS on any route: the methods it takes, no body (not an empty HTML page).
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: configuration from the environment, then `overrides`."""
-    app = Flask(__name__)
-    app.session_interface = CookieSessions()
+    app = App(__name__)
     app.config.from_mapping(load_config())
     app.config.update(overrides or {})
     configure_logging(app.config["LOG_LEVEL"])

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import flask
 import structlog
 from flask import Flask, Response, current_app, got_request_exception, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -17,6 +23,32 @@ def problem(status: int, title: str, detail: str | None = None) -> Response:
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+
+
+class Request(flask.Request):
+    """Flask's request: what a client gets wrong in a body is a 4xx, not a bug."""
+
+    def get_data(self, cache=True, as_text=False, parse_form_data=False):
+        try:
+            data = super().get_data(cache, as_text, parse_form_data)
+        except HTTPException:
+            raise
+        except Exception as error:  # the server read a broken chunked framing
+            raise BadRequest(f"The request body is malformed: {error}") from None
+        # A body without a length (chunked) is cut at MAX_CONTENT_LENGTH: a byte more
+        # behind it means it was larger, as a body with a length says up front.
+        cut = self.content_length is None and getattr(self.stream, "is_exhausted", 0)
+        if cut and self.input_stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+    def get_json(self, force=False, silent=False, cache=True):
+        try:
+            return super().get_json(force, silent, cache)
+        except RecursionError:  # [[[[...]]]] nested too deep for Python's parser
+            if silent:
+                return None
+            raise BadRequest("The JSON body is nested too deeply.") from None
 
 
 def init_app(app: Flask) -> None:

@@ -3,13 +3,18 @@ the process figures of the whole server.
 
 gunicorn runs each worker as its own process: gunicorn.conf.py points
 PROMETHEUS_MULTIPROC_DIR at a fresh directory where every worker keeps its counts, and a
-scrape, whichever worker answers it, adds them all up.
+scrape, whichever worker answers it, adds them all up. When a worker exits, the master
+folds its counts into one archive file per kind (retire_worker), so that neither the
+directory nor the cost of a scrape grows with the number of workers that ever ran.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from time import perf_counter
 
 from flask import Flask, Response
@@ -23,6 +28,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
 
 LABELS = ["method", "route", "status"]
@@ -39,7 +45,7 @@ def init_app(app: Flask) -> None:
     registry = REGISTRY
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        WorkersCollector(registry)
         # Workers are forked by the gunicorn master (do not use preload_app).
         registry.register(ServerProcessCollector(os.getppid()))
 
@@ -86,6 +92,42 @@ class RequestMetrics:
                 requests, latency = self.series[labels]
                 requests.inc()
                 latency.observe(perf_counter() - started)
+
+
+class WorkersCollector(multiprocess.MultiProcessCollector):
+    """The counts of every worker, live or gone, read while none is being retired."""
+
+    def collect(self):
+        with locked(self._path, fcntl.LOCK_SH):
+            return super().collect()
+
+
+def retire_worker(pid: int, directory: str) -> None:
+    """Fold the counts of worker `pid`, which exited, into the archive files. In the
+    master (gunicorn's child_exit hook), while no scrape reads: no count is lost and
+    none is read twice."""
+    multiprocess.mark_process_dead(pid, directory)  # its live gauges go
+    with locked(directory, fcntl.LOCK_EX):
+        # Files are named <kind>_<pid>.db, or gauge_<mode>_<pid>.db.
+        for path in Path(directory).glob(f"*_{pid}.db"):
+            kind = path.name.split("_", 1)[0]
+            if kind != "gauge":  # a gone worker's gauges mean nothing: dropped
+                archive = MmapedDict(str(path.with_name(f"{kind}_archive.db")))
+                try:
+                    values = MmapedDict.read_all_values_from_file(str(path))
+                    for key, value, timestamp, _ in values:
+                        total = archive.read_value(key)[0] + value
+                        archive.write_value(key, total, timestamp)
+                finally:
+                    archive.close()
+            path.unlink()
+
+
+@contextmanager
+def locked(directory: str, operation: int) -> Iterator[None]:
+    with open(os.path.join(directory, "lock"), "a") as lock:
+        fcntl.flock(lock, operation)
+        yield
 
 
 class ServerProcessCollector(Collector):

@@ -10,6 +10,7 @@ import secrets
 
 import structlog
 from flask import Flask
+from werkzeug.wsgi import ClosingIterator
 
 HEADER = "X-Request-ID"
 # Accept the caller's id only when it cannot smuggle anything into logs or headers.
@@ -37,7 +38,10 @@ class RequestId:
             return start_response(status, headers, exc_info)
 
         try:
-            return self.wsgi_app(environ, start_response_with_id)
-        finally:
-            # Logs between requests (a worker exiting, say) belong to no request.
+            body = self.wsgi_app(environ, start_response_with_id)
+        except BaseException:
             structlog.contextvars.clear_contextvars()
+            raise
+        # The id holds until the body is sent (a streamed body logs too); logs between
+        # requests (a worker exiting, say) belong to no request.
+        return ClosingIterator(body, structlog.contextvars.clear_contextvars)

@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,30 +35,29 @@ def wait_until_up(base_url, deadline=15.0):
     raise TimeoutError(f"{base_url} did not answer within {deadline}s")
 
 
-@pytest.fixture(scope="session")
-def base_url():
+@dataclass
+class Server:
+    url: str
+    port: int
+    log: Path | None = None  # gunicorn's output, one JSON line each
+    process: subprocess.Popen | None = None
+
+    def log_lines(self):
+        return self.log.read_text("utf-8").splitlines()
+
+
+ENV = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "integration-tests",
+    "GIT_COMMIT": COMMIT,
+    "SHUTDOWN_DRAIN_SECONDS": "0",  # no load balancer to wait for at the end
+}
+
+
+@contextmanager
+def gunicorn(log: Path, workers: int = 2, **environ):
+    """gunicorn with the project's own configuration on a free port, until it stops."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": "integration-tests",
-        "GIT_COMMIT": COMMIT,
-        "SHUTDOWN_DRAIN_SECONDS": "0",  # no load balancer to wait for at the end
-    }
-    if os.name == "nt":  # gunicorn does not run on Windows
-        from werkzeug.serving import make_server
-
-        os.environ.update(env)
-        from {{ cookiecutter.package_name }} import create_app
-
-        server = make_server("127.0.0.1", port, create_app(), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        wait_until_up(url)
-        yield url
-        server.shutdown()
-        return
-
     command = [
         sys.executable,
         "-m",
@@ -66,13 +67,44 @@ def base_url():
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
         "{{ cookiecutter.package_name }}.wsgi:app",
     ]
-    server = subprocess.Popen(command, cwd=PROJECT, env=env)
+    env = {**os.environ, **ENV, **environ}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT, env=env, stdout=output, stderr=output
+        )
+    server = Server(f"http://127.0.0.1:{port}", port, log, process)
     try:
-        wait_until_up(url)
-        yield url
+        wait_until_up(server.url)
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    if os.name == "nt":  # gunicorn does not run on Windows
+        from werkzeug.serving import make_server
+
+        os.environ.update(ENV)
+        from {{ cookiecutter.package_name }} import create_app
+
+        port = free_port()
+        httpd = make_server("127.0.0.1", port, create_app(), threaded=True)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        yield Server(url, port)
+        httpd.shutdown()
+        return
+
+    with gunicorn(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server.url

@@ -1,38 +1,111 @@
-import json
-from datetime import timedelta
-from types import SimpleNamespace
+"""The access log against gunicorn's own objects: its parser, Response and Worker."""
 
+import json
+import os
+import socket
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
 from gunicorn.config import Config
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.wsgi import create
+from gunicorn.workers.sync import SyncWorker
 
 from {{ cookiecutter.package_name }}.logs import GunicornLogger
 
+ADDRESS = ("10.0.0.1", 51234)
 
-def gunicorn_logger(accesslog):
+
+def gunicorn_config(accesslog="-"):
     config = Config()
     config.set("accesslog", accesslog)
-    return GunicornLogger(config)
+    return config
 
 
-def test_gunicorn_access_log_is_one_json_line(capsys):
-    response = SimpleNamespace(
-        status_code=201, sent=17, headers=[("X-Request-ID", "req-9")]
+def parse(raw: bytes, config):
+    """gunicorn's request for `raw`, or the error its parser raises."""
+    return next(RequestParser(config, [raw], ADDRESS))
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_an_answer_of_the_app_is_one_json_line(capsys):
+    config = gunicorn_config()
+    request = parse(
+        b"POST /api?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", config
     )
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api", "REMOTE_ADDR": "10.0.0.1"}
-    gunicorn_logger("-").access(response, None, environ, timedelta(milliseconds=2.5))
-    line = json.loads(capsys.readouterr().out)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        response, environ = create(request, ours, ADDRESS, ("127.0.0.1", 8000), config)
+        response.start_response("201 CREATED", [("X-Request-ID", "req-9")])
+        response.write(b'{"greeting": "hi"}')
+        GunicornLogger(config).access(
+            response, request, environ, timedelta(milliseconds=2.5)
+        )
+    (line,) = json_lines(capsys.readouterr().out)
     expected = {
         "event": "request",
         "method": "POST",
         "path": "/api",
         "status": 201,
-        "bytes": 17,
+        "bytes": 18,
         "duration_ms": 2.5,
         "request_id": "req-9",
+        "remote_addr": "10.0.0.1",
     }
     assert expected.items() <= line.items()
-    assert line["timestamp"].endswith("Z")
+    logged_at = datetime.fromisoformat(line["timestamp"].replace("Z", "+00:00"))
+    assert abs(logged_at.timestamp() - time.time()) < 5
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+    ],
+)
+def test_an_error_gunicorn_answers_itself_is_logged_not_raised(capsys, raw):
+    """Worker.handle_error gives the logger a Response with `status` only."""
+    config = gunicorn_config()
+    with pytest.raises(Exception) as caught:
+        parse(raw, config)
+    worker = SyncWorker(0, os.getpid(), [], None, 30, config, GunicornLogger(config))
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(None, ours, ADDRESS, caught.value)
+        assert theirs.recv(100).startswith(b"HTTP/1.1 400 ")
+    worker.tmp.close()
+    access = [
+        line
+        for line in json_lines(capsys.readouterr().out)
+        if line["event"] == "request"
+    ]
+    assert [(line["status"], line["method"]) for line in access] == [
+        (400, raw.split()[0].decode())
+    ]
+
+
+def test_a_failing_access_log_is_reported_not_raised(capsys, monkeypatch):
+    logger = GunicornLogger(gunicorn_config())
+    logger.access(object(), None, {}, timedelta(0))  # a response it cannot read
+    (line,) = json_lines(capsys.readouterr().out)
+    assert (line["event"], line["level"]) == ("access_log_failed", "error")
+    assert "Traceback" in line["exception"]
+
+    class BrokenStdout:
+        def write(self, text):
+            raise BrokenPipeError
+
+    monkeypatch.setattr(sys, "stdout", BrokenStdout())
+    logger.access(object(), None, {}, timedelta(0))  # nowhere to write: still no raise
 
 
 def test_gunicorn_access_log_can_be_off(capsys):
-    gunicorn_logger(None).access(None, None, {}, timedelta(0))
+    GunicornLogger(gunicorn_config(None)).access(None, None, {}, timedelta(0))
     assert capsys.readouterr().out == ""

@@ -4,7 +4,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.values import MultiProcessValue
 
 from {{ cookiecutter.package_name }} import create_app
-from {{ cookiecutter.package_name }}.metrics import LABELS, ServerProcessCollector
+from {{ cookiecutter.package_name }}.metrics import (
+    LABELS,
+    ServerProcessCollector,
+    retire_worker,
+)
 
 
 def requests_counted(**labels):
@@ -71,6 +75,52 @@ def test_under_gunicorn_metrics_come_from_every_worker(monkeypatch, tmp_path):
     counter.inc(3)
     found = samples(create_app().test_client().get("/metrics"))
     assert found["http_requests_total", HEALTHZ] == 3
+
+
+def test_gone_workers_are_folded_into_one_archive_counting_the_same(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("APP_ENV", "testing")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    client = create_app().test_client()
+    for pid, count in [(4242, 3), (4243, 4), (4244, 5)]:
+        value = MultiProcessValue(process_identifier=lambda pid=pid: pid)
+        value(
+            "counter",
+            "http_requests",
+            "http_requests_total",
+            LABELS,
+            HEALTHZ_VALUES,
+            "",
+        ).inc(count)
+        latency = value(
+            "histogram",
+            "http_request_duration_seconds",
+            "http_request_duration_seconds_count",
+            LABELS,
+            HEALTHZ_VALUES,
+            "",
+        )
+        latency.inc(count)
+        gauge = value("gauge", "g", "g", (), (), "", multiprocess_mode="all")
+        gauge.set(1)
+    expected = {
+        ("http_requests_total", HEALTHZ): 12,
+        ("http_request_duration_seconds_count", HEALTHZ): 12,
+    }
+    for pid in (4242, 4243):
+        retire_worker(pid, str(tmp_path))
+        found = samples(client.get("/metrics"))
+        assert expected.items() <= found.items()
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == [
+        "counter_4244.db",
+        "counter_archive.db",
+        "gauge_all_4244.db",
+        "histogram_4244.db",
+        "histogram_archive.db",
+        "lock",
+    ]
 
 
 def stat_line(pid, command, parent, cpu=(0, 0, 0, 0), start=0, pages=0):

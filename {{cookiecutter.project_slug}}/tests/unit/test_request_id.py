@@ -1,7 +1,10 @@
 import json
 import logging
 
+import pytest
 import structlog
+
+from {{ cookiecutter.package_name }}.request_id import RequestId
 
 
 def test_a_request_id_is_made_when_none_is_given(client):
@@ -36,5 +39,31 @@ def test_logs_are_json_lines_with_the_request_id(capsys, app, client):
 
 
 def test_the_request_id_is_forgotten_after_the_request(client):
-    client.get("/healthz", headers={"X-Request-ID": "req-2"})
+    client.get("/healthz", headers={"X-Request-ID": "req-2"}).close()
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_a_streamed_body_logs_with_the_request_id(capsys, app, client):
+    @app.get("/stream")
+    def stream():
+        def body():
+            structlog.get_logger("test").info("streaming")
+            yield "done"
+
+        return app.response_class(body())
+
+    response = client.get("/stream", headers={"X-Request-ID": "req-3"})
+    assert response.get_data() == b"done"  # the server sends the body after the view
+    response.close()
+    line = json.loads(capsys.readouterr().out)
+    assert (line["event"], line["request_id"]) == ("streaming", "req-3")
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_the_request_id_is_forgotten_when_the_app_raises():
+    def broken_app(environ, start_response):
+        raise RuntimeError("before any answer")
+
+    with pytest.raises(RuntimeError):
+        RequestId(broken_app)({}, None)
     assert structlog.contextvars.get_contextvars() == {}

@@ -97,7 +97,7 @@ def test_cors_preflight_lists_the_route_methods(monkeypatch):
             "Access-Control-Request-Headers": "Content-Type",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
     assert response.headers["Access-Control-Max-Age"] == "600"

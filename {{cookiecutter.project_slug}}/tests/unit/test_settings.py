@@ -17,6 +17,8 @@ SOURCES = [*PACKAGE.glob("*.py"), PROJECT / "gunicorn.conf.py"]
 PROCESS_READS = re.compile(r'os\.environ(?:\.get\(|\[)"(\w+)"|"(\w+)" (?:not )?in os\.')
 CONFIG_READS = re.compile(r'environ(?:\.get\(|\[)"(\w+)"|number\(environ, "(\w+)"')
 NAMES = [setting.name for setting in SETTINGS]
+# A default written in the code: os.environ.get("X", "default").
+DEFAULT_READS = re.compile(r'os\.environ\.get\("(\w+)", "([^"]*)"\)')
 
 
 def config_source() -> str:
@@ -38,6 +40,17 @@ def test_every_declared_setting_is_used_and_declared_once():
     for name in NAMES:
         assert config.count(f'"{name}"') >= 2 or f'"{name}"' in code, name
     assert len(NAMES) == len(set(NAMES))
+
+
+def test_defaults_in_the_code_are_the_documented_ones():
+    documented = {s.name: s.default.strip("`") for s in SETTINGS if re.fullmatch(r"`[^`]*`", s.default)}
+    checked = 0
+    for path in SOURCES:
+        for name, default in DEFAULT_READS.findall(path.read_text("utf-8")):
+            if name in documented:
+                checked += 1
+                assert default == documented[name], f"{path.name}: {name} {default!r}, SETTINGS {documented[name]!r}"
+    assert checked, "the pattern finds no defaults: it is out of date"
 
 
 def test_env_example_is_made_from_settings():

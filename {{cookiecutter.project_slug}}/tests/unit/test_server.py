@@ -1,0 +1,171 @@
+"""The gunicorn worker of server.py, driven by hand over a socket pair: its event loop's
+part (reading heads, lingering closes) and gunicorn's request handling behind it."""
+
+import json
+import os
+import selectors
+import socket
+import threading
+from collections import deque
+from concurrent import futures
+
+import pytest
+from gunicorn import util
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.http import wsgi
+from gunicorn.workers import gthread
+
+from {{ cookiecutter.package_name }} import server
+from {{ cookiecutter.package_name }}.security import HEADERS
+
+ADDRESS = ("10.0.0.1", 51234)
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+class App:
+    """What gunicorn's worker asks for its WSGI app."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def wsgi(self):
+        return self.wsgi_app
+
+
+@pytest.fixture
+def worker(app, monkeypatch):
+    # load_wsgi replaces these in the worker's process: put them back after the test.
+    monkeypatch.setattr(util, "write_error", util.write_error)
+    monkeypatch.setattr(wsgi, "Response", wsgi.Response)
+    config = Config()
+    worker = server.Worker(0, os.getpid(), [], App(app), 30, config, Logger(config))
+    worker.poller = selectors.DefaultSelector()
+    worker.lingering = deque()
+    worker.load_wsgi()
+    yield worker
+    worker.poller.close()
+    worker.tmp.close()
+
+
+@pytest.fixture
+def pair():
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(5)
+    yield gthread.TConn(Config(), ours, ADDRESS, ("127.0.0.1", 8000)), theirs
+    ours.close()
+    theirs.close()
+
+
+def answer(sock) -> tuple[bytes, dict[str, str], bytes]:
+    """(status line, headers, body) of one answer."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    while len(body) < int(headers.get("Content-Length", 0)):
+        body += sock.recv(65536)
+    return status.encode(), headers, body
+
+
+def test_a_head_sent_in_pieces_waits_in_the_event_loop(worker, pair):
+    conn, client = pair
+    assert worker.handle(conn) is gthread._DEFER  # nothing sent yet
+    client.sendall(HEALTHZ[:20])
+    rest = threading.Timer(2, client.sendall, [HEALTHZ[20:]])  # frees a stuck thread
+    rest.start()
+    assert worker.handle(conn) is gthread._DEFER  # at once, no thread waits for it
+    rest.join()
+    assert worker.handle(conn) is True  # answered, and kept alive
+    status, headers, body = answer(client)
+    assert (status, json.loads(body)) == (b"HTTP/1.1 200 OK", {"status": "ok"})
+    assert "Server" not in headers
+
+
+def test_a_head_too_slow_gets_408(worker, pair, monkeypatch):
+    monkeypatch.setattr(server, "HEAD_TIMEOUT", 0.0)
+    conn, client = pair
+    client.sendall(b"GET /healthz HTTP/1.1\r\n")
+    assert worker.handle(conn) is False  # no time left for the rest
+    status, headers, _ = answer(client)
+    assert status == b"HTTP/1.1 408 Request Timeout"
+    assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_request_gunicorn_cannot_parse_gets_a_problem_with_the_api_headers(
+    worker, pair
+):
+    conn, client = pair
+    client.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    assert worker.handle(conn) is False
+    status, headers, body = answer(client)
+    assert status == b"HTTP/1.1 400 Bad Request"
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["status"] == 400
+    assert dict(HEADERS).items() <= headers.items()
+    assert len(headers["X-Request-ID"]) == 32
+    assert "Server" not in headers
+
+
+def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
+    conn, client = pair
+    worker.alive = False
+    threading.Timer(0.2, client.sendall, [HEALTHZ]).start()
+    assert worker.handle(conn) is False  # waited for it in the thread, then closes
+    status, headers, _ = answer(client)
+    assert (status, headers["Connection"]) == (b"HTTP/1.1 200 OK", "close")
+
+
+def test_a_head_sent_to_wait_as_the_worker_stops_is_still_read(worker, pair):
+    conn, _ = pair
+    deferred = futures.Future()
+    deferred.set_result(gthread._DEFER)  # decided while the worker was still alive
+    handled = []
+    worker.enqueue_req = handled.append
+    worker.alive = False
+    worker.finish_request(conn, deferred)
+    assert handled == [conn]  # to a thread, which waits for the head
+
+
+def test_a_client_gone_before_its_head_is_closed(worker, pair):
+    conn, client = pair
+    client.sendall(b"GET /hea")
+    client.shutdown(socket.SHUT_WR)
+    assert worker.handle(conn) is False
+
+
+def test_a_closed_connection_lingers_in_the_event_loop_not_in_it(
+    worker, pair, monkeypatch
+):
+    conn, client = pair
+    sock = conn.sock
+    worker.handle(conn)  # a connection the worker knows
+    conn.close(graceful=True)  # returns at once
+    assert client.recv(10) == b""  # our FIN
+    client.sendall(b"late bytes")
+    worker.drain(sock)  # read and dropped, no RST over the answer
+    assert sock.fileno() != -1
+    client.close()
+    worker.drain(sock)  # the client's FIN: closed
+    assert sock.fileno() == -1
+    monkeypatch.setattr(worker, "lingering", deque([(0.0, sock)]))
+    worker.murder_pending()  # already closed: nothing to do
+
+
+def test_a_lingering_connection_is_closed_in_the_end(worker, pair, monkeypatch):
+    monkeypatch.setattr(server, "LINGER", 0.0)
+    conn, _ = pair
+    worker.handle(conn)
+    conn.close(graceful=True)
+    worker.murder_pending()
+    assert conn.sock.fileno() == -1
+
+
+def test_a_connection_closed_at_once_when_it_cannot_linger(worker, pair):
+    conn, client = pair
+    worker.handle(conn)
+    client.close()
+    conn.close()
+    assert conn.sock.fileno() == -1
