@@ -159,8 +159,10 @@ PIPELINE_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 IMAGE_TAG_MAX = 128
 
 # Unicode categories no answer may hold: controls (DEL, newlines...), line and paragraph separators,
-# lone surrogates. An answer is one line of text; replay and config files can carry anything.
-NOT_ONE_LINE = {"Cc", "Cs", "Zl", "Zp"}
+# lone surrogates, and invisible format characters (right-to-left overrides, zero-width spaces),
+# which make a file read differently from what it holds. An answer is one line of visible text;
+# replay and config files can carry anything.
+NOT_ONE_LINE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 # Module names the project's package must not take: Python's own, its dependencies', its own files'.
 # The standard library of every Python the template accepts: this interpreter's, the modules
@@ -594,10 +596,10 @@ def runs_on(answers: dict) -> str:
     stranger's code: with runners of your own, those pull requests go to GitHub's ubuntu-latest."""
     labels = split_list(answers["runner"])
     if not self_hosted_labels(answers):
-        return labels[0] if len(labels) == 1 else "[" + ", ".join(labels) + "]"
+        return quoted(labels[0]) if len(labels) == 1 else "[" + ", ".join(map(quoted, labels)) + "]"
     # An expression has no list literal: several labels come from JSON.
     answered = f"'{labels[0]}'" if len(labels) == 1 else f"fromJSON('{json.dumps(labels)}')"
-    return f"${{{{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || {answered} }}}}"
+    return quoted(f"${{{{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || {answered} }}}}")
 
 
 @dataclass(frozen=True)

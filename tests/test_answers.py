@@ -120,6 +120,9 @@ def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
         ({"author_name": "Pat\nO'Brien"}, "author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line"),
         ({"description": "Says hi\x7f"}, "description: 'Says hi\\x7f' holds '\\x7f'"),
         ({"project_name": "A\u2028B"}, "holds '\\u2028'"),
+        # Invisible format characters: a right-to-left override, a zero-width space.
+        ({"project_name": "Pay\u202eIPA"}, "holds '\\u202e'"),
+        ({"author_name": "Ada\u200bLovelace"}, "holds '\\u200b'"),
     ],
 )
 def test_answers_the_metadata_cannot_carry_are_refused(overrides, message):

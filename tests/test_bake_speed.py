@@ -109,4 +109,4 @@ def test_the_post_generation_hook_imports_only_os(baked):
     assert [line for line in hook.splitlines() if line.startswith(("import ", "from "))] == ["import os"]
     overlays = baked().path / "deploy" / "kubernetes" / "overlays"
     assert sorted(p.name for p in overlays.iterdir()) == ["production", "staging"]
-    assert "namespace: production" in (overlays / "production" / "kustomization.yaml").read_text("utf-8")
+    assert 'namespace: "production"' in (overlays / "production" / "kustomization.yaml").read_text("utf-8")

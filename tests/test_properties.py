@@ -60,7 +60,7 @@ ANY_WORD = st.one_of(
 )
 HOSTILE_TEXT = st.lists(ANY_WORD, min_size=1, max_size=4).map(" ".join)
 # One line of printable text: what a prompt takes.
-PRINTABLE = st.text(st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=30)
+PRINTABLE = st.text(st.characters(exclude_categories=sorted(answers.NOT_ONE_LINE)), min_size=1, max_size=30)
 ODD_WORD = st.one_of(
     st.sampled_from(YAML_SPECIAL), st.sampled_from(UNICODE), st.sampled_from(["Email", "Flask", "Queue", "Import"]),
     st.sampled_from(["$(id)", "${{ secrets.X }}", "{{ x }}", "it's", '"q"', "#1", "a: b", "- c"]),

@@ -118,9 +118,11 @@ def assert_rulesets(log, project, branches, approvals, code_owners):
     assert pull_request["dismiss_stale_reviews_on_push"] is True
     checks = rules(deploy)["required_status_checks"]["required_status_checks"]
     assert [check["context"] for check in checks] == required_checks(project)
+    # Satisfied by GitHub Actions only, not by a status posted by hand under the same name.
+    assert {check["integration_id"] for check in checks} == {15368}
     assert {"deletion", "non_fast_forward", "required_linear_history"} <= set(rules(deploy))
     tags = ruleset(log, "release tags")
-    assert tags["target"] == "tag" and tags["conditions"]["ref_name"]["include"] == ["refs/tags/v*"]
+    assert tags["target"] == "tag" and tags["conditions"]["ref_name"]["include"] == ["refs/tags/v*", "refs/tags/v*/**/*"]
     assert set(rules(tags)) == {"creation", "update", "deletion"}
     assert tags["bypass_actors"] == [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
 
@@ -199,7 +201,8 @@ def test_without_rulesets_the_branches_get_classic_protection_and_the_tags_a_cle
     for call in protected:
         reviews = call["body"]["required_pull_request_reviews"]
         assert reviews["required_approving_review_count"] == 0 and reviews["require_code_owner_reviews"] is False
-        assert call["body"]["required_status_checks"]["contexts"] == required_checks(project)
+        checks = call["body"]["required_status_checks"]["checks"]
+        assert checks == [{"context": name, "app_id": 15368} for name in required_checks(project)]
 
 
 def required_checks(project) -> list[str]:
@@ -234,3 +237,24 @@ def test_required_checks_are_named_as_ci_names_them(cookies, overrides):
     matrix = answers.split_list(project.context["os_matrix"])
     versions = answers.python_versions(project.context["python_versions"])
     assert len([name for name in names if name.startswith("test (")]) == len(matrix) * len(versions)
+
+
+def test_docker_hub_s_push_token_is_reachable_from_the_deploy_branches_and_release_tags_only(cookies, tmp_path):
+    project = bake(cookies, container_registry="docker.io", deploy_target="ssh-compose")
+    github = world("ada", "User", SHAPES["default"])
+    github["answers"]["repos/ada/flask-service/environments/docker-hub/deployment-branch-policies"] = {
+        "branch_policies": [{"name": "main", "type": "branch"}],  # a second run: one policy is there
+    }
+    result, log = setup_github(project, tmp_path, github, "ada")
+    assert result.returncode == 0, result.stderr
+    (environment,) = writes(log, "PUT", r"repos/ada/flask-service/environments/docker-hub")
+    assert environment["body"]["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
+    added = writes(log, "POST", r"repos/ada/flask-service/environments/docker-hub/deployment-branch-policies")
+    assert [call["fields"] for call in added] == [{"name": "develop", "type": "branch"}, {"name": "v*", "type": "tag"}]
+    # The jobs that push, and only they, take the token from that environment.
+    for workflow, job in (("ci.yml", "build"), ("release.yml", "release")):
+        jobs = project.yaml(f".github/workflows/{workflow}")["jobs"]
+        assert jobs[job]["environment"] == "docker-hub", workflow
+        assert "secrets.DOCKERHUB_TOKEN" in json.dumps(jobs[job])
+        others = {name for name, other in jobs.items() if "secrets.DOCKERHUB_TOKEN" in json.dumps(other)}
+        assert others == {job}, workflow

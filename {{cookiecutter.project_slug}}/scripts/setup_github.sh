@@ -140,7 +140,9 @@ ruleset() {
 }
 
 refs=$(printf '"refs/heads/%s",' "${BRANCHES[@]}")
-checks=$(printf '{"context": "%s"},' "${REQUIRED_CHECKS[@]}")
+# Only GitHub Actions (app 15368) can satisfy a required check: a status a writer posts by hand
+# through the API under the same name does not.
+checks=$(printf '{"context": "%s", "integration_id": 15368},' "${REQUIRED_CHECKS[@]}")
 echo "ruleset deploy branches (${BRANCHES[*]}): pull requests with $approvals approval(s)," \
   "code owners: $code_owners, checks ${REQUIRED_CHECKS[*]}"
 branch_rules=$(cat <<JSON
@@ -163,10 +165,10 @@ if ruleset "deploy branches" "$branch_rules"; then
 else
   # Rulesets need a public repository or a paid plan; classic protection is the fallback.
   echo "rulesets are not available to $repo: protecting the branches the classic way" >&2
-  contexts=$(printf '"%s",' "${REQUIRED_CHECKS[@]}")
+  classic_checks=$(printf '{"context": "%s", "app_id": 15368},' "${REQUIRED_CHECKS[@]}")
   for branch in "${BRANCHES[@]}"; do
     gh api --method PUT "repos/$repo/branches/$branch/protection" --silent --input - <<JSON
-{"required_status_checks": {"strict": true, "contexts": [${contexts%,}]},
+{"required_status_checks": {"strict": true, "checks": [${classic_checks%,}]},
  "enforce_admins": true,
  "required_pull_request_reviews": {"required_approving_review_count": $approvals,
    "require_code_owner_reviews": $code_owners, "dismiss_stale_reviews": true},
@@ -176,10 +178,31 @@ JSON
   done
 fi
 
+# v* and v*/...: every tag the push identity's trust (refs/tags/v*, where * also matches /)
+# accepts; a ruleset's * stops at a slash.
+{%- if cookiecutter.container_registry == "docker.io" %}
+
+# Docker Hub's push token lives in the docker-hub environment, which only the deploy branches
+# and v* tags may use: a repository secret would reach a workflow pushed to any branch.
+echo "environment docker-hub: Docker Hub's push token, for ${BRANCHES[*]} and v* tags"
+gh api --method PUT "repos/$repo/environments/docker-hub" --silent --input - <<JSON
+{"deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}}
+JSON
+policies=$(gh api "repos/$repo/environments/docker-hub/deployment-branch-policies" \
+  --jq '.branch_policies[] | "\(.type) \(.name)"')
+for policy in "${BRANCHES[@]/#/branch }" "tag v*"; do
+  if ! grep -qxF "$policy" <<<"$policies"; then
+    gh api --method POST "repos/$repo/environments/docker-hub/deployment-branch-policies" \
+      --silent -f name="${policy#* }" -f type="${policy%% *}"
+  fi
+done
+echo "then: gh secret set DOCKERHUB_TOKEN --env docker-hub"
+{%- endif %}
+
 echo "ruleset release tags (v*): only admins create, move or delete them"
 if ! ruleset "release tags" "$(cat <<JSON
 {"name": "release tags", "target": "tag", "enforcement": "active", "bypass_actors": $ADMINS,
- "conditions": {"ref_name": {"include": ["refs/tags/v*"], "exclude": []}},
+ "conditions": {"ref_name": {"include": ["refs/tags/v*", "refs/tags/v*/**/*"], "exclude": []}},
  "rules": [{"type": "creation"}, {"type": "update"}, {"type": "deletion"}]}
 JSON
 )"; then
