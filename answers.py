@@ -172,6 +172,8 @@ STDLIB_MODULES = {name.lower() for name in sys.stdlib_module_names} | {
     "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "smtpd",
     "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
     "annotationlib", "compression", "profiling", "tomllib",
+    # CPython's own test suite, a package on sys.path that stdlib_module_names leaves out.
+    "test",
 }
 PROJECT_TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 

@@ -107,8 +107,10 @@ def test_every_python_here_has_its_standard_library_refused():
             python = find_python([version])
         except AssertionError:
             continue
+        # stdlib_module_names, and what its library folder holds (the `test` package it leaves out).
         names = json.loads(subprocess.run(
-            [python, "-c", "import json, sys; print(json.dumps(sorted(sys.stdlib_module_names)))"],
+            [python, "-c", "import json, pkgutil, sys, sysconfig; print(json.dumps(sorted({*sys.stdlib_module_names, "
+             "*(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()['stdlib']]))})))"],
             capture_output=True, text=True, check=True,
         ).stdout)
         unrefused = [name for name in names if name.isidentifier() and not answers.module_clash(name)]

@@ -44,7 +44,13 @@ def python() -> str:
 
 
 def check_python() -> int:
-    """A clear word before installing on a Python the project does not run on."""
+    """A clear word before installing on a Python the project does not run on, or into a
+    Python of the system's (CI's own Python is a throwaway: it may take the install)."""
+    outside_a_venv = not VENV.exists() and sys.prefix == sys.base_prefix
+    if outside_a_venv and not os.environ.get("CI"):
+        print("No .venv here, and this python is not a virtual environment: make one first")
+        print("(python -m venv .venv), or tasks.py would install into your system's Python.")
+        return 1
     probe = "import sys; print('%d.%d' % sys.version_info[:2])"
     found = subprocess.run(  # nosec B603 - a fixed command
         [python(), "-c", probe], capture_output=True, text=True, check=True
@@ -83,6 +89,8 @@ def local_environment(task: str) -> dict[str, str] | None:
     if task == "dev":
         env["APP_ENV"] = "development"
         env.setdefault("FLASK_RUN_PORT", env.get("PORT", "8000"))
+    else:  # this machine only, as Flask's dev server; the image listens on every address
+        env.setdefault("GUNICORN_BIND", f"127.0.0.1:{env.get('PORT', '8000')}")
     return env
 
 

@@ -62,3 +62,21 @@ def test_tools_run_with_the_venv_python_when_there_is_one(tasks, monkeypatch, tm
     assert tasks.python() == sys.executable
     (tmp_path / "python").touch()
     assert tasks.python() == str(tmp_path / "python")
+
+
+def test_serve_listens_on_this_machine_only_unless_told(tasks, monkeypatch):
+    monkeypatch.setattr(tasks, "read_dotenv", lambda: {"PORT": "9000"})
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    assert tasks.local_environment("serve")["GUNICORN_BIND"] == "127.0.0.1:9000"
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000")
+    assert tasks.local_environment("serve")["GUNICORN_BIND"] == "0.0.0.0:9000"
+
+
+def test_install_refuses_a_python_of_the_system(tasks, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(tasks, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(tasks, "VENV_PYTHON", tmp_path / ".venv" / "bin" / "python")
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
+    monkeypatch.delenv("CI", raising=False)
+    assert tasks.check_python() == 1
+    assert "No .venv here" in capsys.readouterr().out
