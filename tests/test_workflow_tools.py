@@ -109,6 +109,8 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
     scripts = "Scripts" if os.name == "nt" else "bin"
     path = os.pathsep.join([str(venv / scripts), str(validators.BIN), os.environ["PATH"]])  # uv from the dev venv
     env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(venv)}
+    if row["package_manager"] == "uv":  # setup-uv's python-version: UV_PYTHON, over .python-version
+        env["UV_PYTHON"] = python
 
     done = set()  # the jobs share one environment here: an install that passed need not rerun
     for name in COMMAND_JOBS:

@@ -48,8 +48,8 @@ def check_python() -> int:
     Python of the system's (CI's own Python is a throwaway: it may take the install)."""
     outside_a_venv = not VENV.exists() and sys.prefix == sys.base_prefix
     if outside_a_venv and not os.environ.get("CI"):
-        print("No .venv here, and this python is not a virtual environment: make one first")
-        print("(python -m venv .venv), or tasks.py would install into your system's Python.")
+        print("No .venv here, and this python is no virtual environment:")
+        print("make one first (python -m venv .venv), not to install into the system's")
         return 1
     probe = "import sys; print('%d.%d' % sys.version_info[:2])"
     found = subprocess.run(  # nosec B603 - a fixed command
@@ -89,7 +89,7 @@ def local_environment(task: str) -> dict[str, str] | None:
     if task == "dev":
         env["APP_ENV"] = "development"
         env.setdefault("FLASK_RUN_PORT", env.get("PORT", "8000"))
-    else:  # this machine only, as Flask's dev server; the image listens on every address
+    else:  # this machine only, like Flask's server; the image listens on all addresses
         env.setdefault("GUNICORN_BIND", f"127.0.0.1:{env.get('PORT', '8000')}")
     return env
 

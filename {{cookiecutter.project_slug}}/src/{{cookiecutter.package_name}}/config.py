@@ -59,7 +59,7 @@ SETTINGS = (
     ),
     Setting("PORT", "`8000`", "where gunicorn and `tasks.py dev` listen", local="8000"),
     Setting("WEB_CONCURRENCY", "`2`", "gunicorn's worker processes", local="2"),
-    Setting("GUNICORN_THREADS", "`4`", "threads per worker (a slow client holds none while it sends its headers)"),
+    Setting("GUNICORN_THREADS", "`4`", "threads per worker (slow clients hold none)"),
     Setting("GUNICORN_TIMEOUT", "`30`", "seconds before a stuck worker is replaced"),
     Setting("GUNICORN_BIND", "`0.0.0.0:$PORT`", "gunicorn's address, if not `PORT`'s"),
     Setting(
@@ -77,8 +77,8 @@ SETTINGS = (
     Setting(
         "GUNICORN_MAX_REQUESTS",
         "`100000`",
-        "requests after which a worker is replaced (staggered by up to 10 %), to bound slow"
-        " memory growth; `0`: never",
+        "requests after which a worker is replaced (staggered by up to 10 %), to bound"
+        " slow memory growth; `0`: never",
     ),
     Setting(
         "ACCESS_LOG",
