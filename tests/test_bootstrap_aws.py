@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers import bake
-from test_deploy import DIGEST, deploy_job_env, run_step, step
+from workflow_steps import DIGEST, deploy_job_env, run_step, step
 from validators import tool
 
 REGION = "eu-west-1"

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from helpers import DEFAULTS, answers, bake, find_python, run
 from validators import tool
-from workflow_steps import COMMIT, DIGEST, IMAGE, SHAPES, deploy_job_env, run_step, step
+from workflow_steps import COMMIT, DIGEST, IMAGE, SHAPES, deploy_job_env, run_step, ssh_host, step
 
 
 class Webhook(BaseHTTPRequestHandler):
@@ -162,40 +162,10 @@ def test_ssh_compose_file_follows_the_compose_spec(cookies):
     assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
 
 
-FAKE_SSH = """#!/usr/bin/env bash
-# A stand-in host: logs the options, then runs the remote command here.
-printf '%s\\n' "$*" >> "$FAKE_LOG"
-while [ $# -gt 1 ]; do case "$1" in -o|-i) shift 2 ;; *) shift ;; esac; done
-exec bash -c "$1"
-"""
-FAKE_SCP = """#!/usr/bin/env bash
-printf 'scp %s\\n' "$*" >> "$FAKE_LOG"
-eval "target=\\${$#}"
-cp "${@: -2:1}" "${target#*:}"
-"""
-FAKE_DOCKER = """#!/usr/bin/env bash
-# docker compose --env-file FILE pull|up ...: log the image it would run; FAIL_UP=1 fails `up`.
-image=$(sed -n 's/^IMAGE=//p' "$3")
-printf 'docker %s %s\\n' "$4" "$image" >> "$FAKE_LOG"
-[ "$4" = up ] && [ "${FAIL_UP:-}" = 1 ] && exit 1
-exit 0
-"""
-
-
 def test_ssh_deploy_keeps_the_previous_release_and_rolls_back(cookies, tmp_path):
     project = bake(cookies, deploy_target="ssh-compose")
-    fakes, host = tmp_path / "bin", tmp_path / "host"
-    fakes.mkdir()
-    host.mkdir()
-    for name, text in {"ssh": FAKE_SSH, "scp": FAKE_SCP, "docker": FAKE_DOCKER}.items():
-        (fakes / name).write_text(text)
-        (fakes / name).chmod(0o755)
+    host, env = ssh_host(tmp_path)
     log = tmp_path / "log"
-    env = {
-        **os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log),
-        "SSH_HOST": "203.0.113.10", "SSH_USER": "deploy", "DEPLOY_PATH": str(host),
-        "RUNNER_TEMP": str(tmp_path),
-    }
 
     def deploy(*args, **extra):
         return subprocess.run(

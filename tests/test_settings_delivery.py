@@ -19,7 +19,7 @@ import subprocess
 import pytest
 import yaml
 from helpers import CHOICES, bake, run, valid
-from test_deploy import FAKE_DOCKER, FAKE_SCP, FAKE_SSH, IMAGE, deploy_job_env, run_step, step
+from workflow_steps import IMAGE, deploy_job_env, run_step, ssh_host, step
 from validators import tool
 
 COMBINATIONS = [
@@ -165,14 +165,7 @@ def azure_webapp(project, tmp_path, config, values) -> set[str]:
 
 def ssh_compose(project, tmp_path, config, values) -> set[str]:
     """deploy.sh on a stand-in host refuses an app.env without any one secret."""
-    fakes, host = tmp_path / "bin", tmp_path / "host"
-    fakes.mkdir()
-    host.mkdir()
-    for name, text in {"ssh": FAKE_SSH, "scp": FAKE_SCP, "docker": FAKE_DOCKER}.items():
-        (fakes / name).write_text(text)
-        (fakes / name).chmod(0o755)
-    env = {**os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(tmp_path / "log"),
-           "SSH_HOST": "203.0.113.10", "SSH_USER": "deploy", "DEPLOY_PATH": str(host), "RUNNER_TEMP": str(tmp_path)}
+    host, env = ssh_host(tmp_path)
 
     def release(app_env: dict) -> subprocess.CompletedProcess:
         (host / "app.env").write_text("".join(f"{k}={v}\n" for k, v in app_env.items()))

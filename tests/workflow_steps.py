@@ -89,3 +89,37 @@ def fake_commands(directory: Path, scripts: dict[str, str]) -> Path:
         (directory / name).write_text(text)
         (directory / name).chmod(0o755)
     return directory
+
+
+# A deploy host for deploy/ssh-compose/deploy.sh: ssh and scp act on a local folder, docker logs.
+FAKE_SSH = """#!/usr/bin/env bash
+# A stand-in host: logs the options, then runs the remote command here.
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+while [ $# -gt 1 ]; do case "$1" in -o|-i) shift 2 ;; *) shift ;; esac; done
+exec bash -c "$1"
+"""
+FAKE_SCP = """#!/usr/bin/env bash
+printf 'scp %s\\n' "$*" >> "$FAKE_LOG"
+eval "target=\\${$#}"
+cp "${@: -2:1}" "${target#*:}"
+"""
+FAKE_DOCKER = """#!/usr/bin/env bash
+# docker compose --env-file FILE pull|up ...: log the image it would run; FAIL_UP=1 fails `up`.
+image=$(sed -n 's/^IMAGE=//p' "$3")
+printf 'docker %s %s\\n' "$4" "$image" >> "$FAKE_LOG"
+[ "$4" = up ] && [ "${FAIL_UP:-}" = 1 ] && exit 1
+exit 0
+"""
+
+
+def ssh_host(tmp_path: Path) -> tuple[Path, dict]:
+    """The stand-in host's folder, and the environment deploy.sh runs with to reach it."""
+    fakes = fake_commands(tmp_path / "bin", {"ssh": FAKE_SSH, "scp": FAKE_SCP, "docker": FAKE_DOCKER})
+    host = tmp_path / "host"
+    host.mkdir()
+    env = {
+        **os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(tmp_path / "log"),
+        "SSH_HOST": "203.0.113.10", "SSH_USER": "deploy", "DEPLOY_PATH": str(host),
+        "RUNNER_TEMP": str(tmp_path),
+    }
+    return host, env
