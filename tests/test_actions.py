@@ -180,3 +180,17 @@ def test_the_tool_pins_are_well_formed():
     # The uv of the template's own tests is the uv the projects pin, with every file's hash.
     assert TOOLS["uv"]["version"] == answers.UV_VERSION
     assert len(TOOLS["uv"]["sha256"]) == len(set(TOOLS["uv"]["sha256"])) > 10
+
+
+def test_every_pin_is_used():
+    """A pin nothing uses is a pin nobody reviews: the generated workflows name actions through
+    uses("owner/repo[/path]"), the template's own CI by owner/repo@sha."""
+    used = set()
+    for folder in (ROOT / "templates", ROOT / "{{cookiecutter.project_slug}}"):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix in (".yml", ".yaml", ".j2"):
+                used |= set(re.findall(r'uses\("([\w.-]+/[\w.-]+)', path.read_text("utf-8")))
+    for path in (ROOT / ".github").rglob("*.yml"):
+        used |= set(re.findall(r"([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@[0-9a-f]{40}", path.read_text("utf-8")))
+    assert set(answers.PINS) - used == set(), "pinned but used nowhere"
+    assert used - set(answers.PINS) == set(), "used but not pinned"

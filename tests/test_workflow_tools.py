@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import validators
-from helpers import answers, bake, find_python, run
+from helpers import ROOT, answers, bake, find_python, run
 from test_workflows import workflow
 
 # Each validator must be able to fail, or its silence proves nothing.
@@ -183,3 +183,19 @@ def test_a_fork_s_pull_request_never_runs_on_your_own_runners(cookies):
     assert "In a public repository, also set **Settings → Actions → Fork pull request workflows** to require approval" in readme
     hosted = bake(cookies)
     assert "Fork pull request workflows" not in hosted.text("README.md")
+
+
+def test_no_github_expression_inside_jinja():
+    """The rule in the README: `${{` is written in template text, where jinja_extension.py keeps
+    it from Jinja, never inside a Jinja expression or statement, where Jinja would read it."""
+    tag = re.compile(r"(?<!\$)\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+    sources = [*(ROOT / "templates").glob("*.j2"), *(ROOT / "{{cookiecutter.project_slug}}").rglob("*")]
+    checked = 0
+    for path in sources:
+        if not path.is_file() or path.suffix in (".json", ".lock", ".txt") and "{%" not in path.read_text("utf-8"):
+            continue
+        text = path.read_text("utf-8")
+        for match in tag.finditer(text):
+            checked += 1
+            assert "${{" not in (match[1] or match[2]), f"{path.relative_to(ROOT)}: {match[0][:80]}"
+    assert checked > 100, "the pattern finds no Jinja: it is out of date"
