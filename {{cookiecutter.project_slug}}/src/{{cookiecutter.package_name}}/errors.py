@@ -31,14 +31,17 @@ class Request(flask.Request):
     def get_data(self, cache=True, as_text=False, parse_form_data=False):
         try:
             data = super().get_data(cache, as_text, parse_form_data)
+            # A body without a length (chunked) is cut at MAX_CONTENT_LENGTH: a byte
+            # more behind it means it was larger, as a length would say up front.
+            exhausted = getattr(self.stream, "is_exhausted", False)
+            larger = (
+                self.content_length is None and exhausted and self.input_stream.read(1)
+            )
         except HTTPException:
             raise
-        except Exception as error:  # the server read a broken chunked framing
+        except Exception as error:  # broken chunked framing, or a body cut short
             raise BadRequest(f"The request body is malformed: {error}") from None
-        # A body without a length (chunked) is cut at MAX_CONTENT_LENGTH: a byte more
-        # behind it means it was larger, as a body with a length says up front.
-        cut = self.content_length is None and getattr(self.stream, "is_exhausted", 0)
-        if cut and self.input_stream.read(1):
+        if larger:
             raise RequestEntityTooLarge()
         return data
 

@@ -6,7 +6,8 @@ Service, `kubectl port-forward`, an L4 load balancer), with no buffering proxy i
 - A request's head (request line and headers) is read by the worker's event loop, not by
   a thread: a client that sends it slowly holds no thread and slows no one else, and one
   that takes longer than HEAD_TIMEOUT gets 408. A thread takes the request once its head
-  is all there.
+  is all there, and waits at most IO_TIMEOUT on a client that sends no more of its body
+  (400) or reads none of the answer (the connection is closed).
 - A connection closed after an error is drained by the event loop, not waited on by it:
   gunicorn's graceful close blocks the whole worker for up to 2 s per client that does
   not close its end.
@@ -24,7 +25,9 @@ import selectors
 import socket
 import time
 from collections import deque
+from contextlib import suppress
 from functools import partial
+from http import HTTPStatus
 
 from gunicorn import util
 from gunicorn.http import wsgi
@@ -36,6 +39,9 @@ HEAD_END = b"\r\n\r\n"
 # Seconds a client has to send a request's head: from connecting, or from its first
 # byte on a connection kept alive.
 HEAD_TIMEOUT = 10.0
+# Seconds a thread waits on a client that sends nothing more of its body, or reads
+# nothing of the answer: then it is free for the others.
+IO_TIMEOUT = 10.0
 # Seconds a closed connection waits for the client's FIN, reading what it still sends.
 LINGER = 2.0
 
@@ -70,6 +76,11 @@ class Worker(gthread.ThreadWorker):
         conn.head, conn.head_deadline = bytearray(), None
         conn.data_ready = True
         return super().handle(conn)
+
+    def handle_request(self, req, conn):
+        # gthread's handle made the socket blocking, with no limit on a silent client.
+        conn.sock.settimeout(IO_TIMEOUT)
+        return super().handle_request(req, conn)
 
     def finish_request(self, conn, fs) -> None:
         returned = not fs.cancelled() and not fs.exception()
@@ -169,6 +180,9 @@ class ProblemWriter:
         self.headers = "".join(f"{name}: {value}\r\n" for name, value in headers)
 
     def __call__(self, sock, status: int, reason: str, detail: str) -> None:
+        # The status's own phrase: gunicorn passes "Bad Request" with a 501, for one.
+        with suppress(ValueError):
+            reason = HTTPStatus(status).phrase
         problem = {"type": "about:blank", "title": reason, "status": status}
         if detail:
             problem["detail"] = detail

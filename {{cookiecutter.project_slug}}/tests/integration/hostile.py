@@ -85,6 +85,10 @@ CORPUS = {
         413,
     ),
     "body over the limit": (request(JSON + "Content-Length: 2000000\r\n"), 413),
+    "chunk over the limit, then broken": (
+        request(CHUNKED, b"100000\r\n" + b" " * 0x100000 + b"XX"),
+        400,
+    ),
     "OPTIONS": (request("", method="OPTIONS"), 204),
 }
 

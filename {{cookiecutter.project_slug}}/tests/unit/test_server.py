@@ -109,6 +109,31 @@ def test_a_request_gunicorn_cannot_parse_gets_a_problem_with_the_api_headers(
     assert "Server" not in headers
 
 
+def test_an_unknown_transfer_coding_gets_501_under_its_own_name(worker, pair):
+    conn, client = pair
+    client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n")
+    assert worker.handle(conn) is False
+    status, _, body = answer(client)
+    assert status == b"HTTP/1.1 501 Not Implemented"
+    assert json.loads(body)["title"] == "Not Implemented"
+
+
+def test_a_body_that_stops_coming_frees_the_thread_with_400(worker, pair, monkeypatch):
+    monkeypatch.setattr(server, "IO_TIMEOUT", 0.2)
+    conn, client = pair
+    client.sendall(
+        b"POST /api/v1/greetings HTTP/1.1\r\nHost: a\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{"
+    )
+    thread = threading.Thread(target=worker.handle, args=(conn,), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "the thread still waits for the rest of the body"
+    status, _, body = answer(client)
+    assert status.startswith(b"HTTP/1.1 400"), body
+    assert json.loads(body)["status"] == 400
+
+
 def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
     conn, client = pair
     worker.alive = False
