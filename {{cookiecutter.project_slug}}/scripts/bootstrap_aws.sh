@@ -1,4 +1,5 @@
 {%- import "settings.j2" as settings_of with context -%}
+{%- import "bootstrap.j2" as bootstrap with context -%}
 {%- set ecr = cookiecutter.container_registry == "ecr" -%}
 {%- set ecs = cookiecutter.deploy_target == "ecs" -%}
 #!/usr/bin/env bash
@@ -39,13 +40,8 @@ APP={{ cookiecutter.project_slug }}
 REPOSITORY={{ cookiecutter.github_owner }}/{{ cookiecutter.project_slug }}
 PROVIDER=token.actions.githubusercontent.com
 {%- if ecs %}
-# Each environment: its GitHub name and the name its AWS resources take.
-ENVIRONMENTS=(
-{%- for environment in cookiecutter.environments | environments %}
-  "{{ environment.name }} {{ environment.dns_label }}"
-{%- endfor %}
-)
-SECRETS=({{ settings_of.secret_names() }})
+# Each environment: its GitHub name and the name its resources take.
+{{- bootstrap.environments() }}
 {%- endif %}
 
 aws() { command aws --region "$AWS_REGION" --output text "$@"; }
@@ -173,8 +169,4 @@ for entry in "${ENVIRONMENTS[@]}"; do
 done
 {%- endif %}
 
-echo "# The GitHub variables to set (run these, or set them under Settings -> Secrets and variables):"
-for entry in "${variables[@]}"; do
-  read -r name value environment <<<"$entry"
-  echo "gh variable set $name --repo $REPOSITORY${environment:+ --env $environment} --body '$value'"
-done
+{{ bootstrap.print_variables() }}

@@ -1,4 +1,5 @@
 {%- import "settings.j2" as settings_of with context -%}
+{%- import "bootstrap.j2" as bootstrap with context -%}
 {%- set acr = cookiecutter.container_registry == "acr" -%}
 {%- set webapp = cookiecutter.deploy_target == "azure-webapp" -%}
 {%- set branches = cookiecutter.environments | environments | selectattr("branch") | map(attribute="branch") | unique | list -%}
@@ -29,12 +30,8 @@ REPOSITORY={{ repository }}
 ISSUER=https://token.actions.githubusercontent.com
 PUSH_SUBJECTS=({% for branch in branches %}"repo:$REPOSITORY:ref:refs/heads/{{ branch }}"{% if not loop.last %} {% endif %}{% endfor %})
 {%- if webapp %}
-ENVIRONMENTS=(
-{%- for environment in cookiecutter.environments | environments %}
-  "{{ environment.name }} {{ environment.dns_label }}"
-{%- endfor %}
-)
-SECRETS=({{ settings_of.secret_names() }})
+# Each environment: its GitHub name and the name its resources take.
+{{- bootstrap.environments() }}
 {%- endif %}
 
 az() { command az --only-show-errors "$@"; }
@@ -127,8 +124,4 @@ for entry in "${ENVIRONMENTS[@]}"; do
 done
 {%- endif %}
 
-echo "# The GitHub variables to set (run these, or set them under Settings -> Secrets and variables):"
-for entry in "${variables[@]}"; do
-  read -r name value environment <<<"$entry"
-  echo "gh variable set $name --repo $REPOSITORY${environment:+ --env $environment} --body '$value'"
-done
+{{ bootstrap.print_variables() }}

@@ -1,4 +1,5 @@
 {%- import "settings.j2" as settings_of with context -%}
+{%- import "bootstrap.j2" as bootstrap with context -%}
 {%- set gar = cookiecutter.container_registry == "gar" -%}
 {%- set run = cookiecutter.deploy_target == "cloud-run" -%}
 {%- set branches = cookiecutter.environments | environments | selectattr("branch") | map(attribute="branch") | unique | list -%}
@@ -28,12 +29,8 @@ POOL=github-$APP
 CAN_PUSH="assertion.ref in [{% for branch in branches %}'refs/heads/{{ branch }}'{% if not loop.last %}, {% endif %}{% endfor %}] || assertion.ref.startsWith('refs/tags/v')"
 READ_SUBJECTS=({% for branch in branches %}"repo:$REPOSITORY:ref:refs/heads/{{ branch }}"{% if not loop.last %} {% endif %}{% endfor %})
 {%- if run %}
-ENVIRONMENTS=(
-{%- for environment in cookiecutter.environments | environments %}
-  "{{ environment.name }} {{ environment.dns_label }}"
-{%- endfor %}
-)
-SECRETS=({{ settings_of.secret_names() }})
+# Each environment: its GitHub name and the name its resources take.
+{{- bootstrap.environments() }}
 {%- endif %}
 
 gcloud() { command gcloud --project "$GCP_PROJECT_ID" --quiet "$@"; }
@@ -144,8 +141,4 @@ log "needs a person: the first revision of the service, e.g."
 log "  gcloud run deploy $APP --image IMAGE --region $GCP_REGION --service-account $runtime"
 {%- endif %}
 
-echo "# The GitHub variables to set (run these, or set them under Settings -> Secrets and variables):"
-for entry in "${variables[@]}"; do
-  read -r name value environment <<<"$entry"
-  echo "gh variable set $name --repo $REPOSITORY${environment:+ --env $environment} --body '$value'"
-done
+{{ bootstrap.print_variables() }}
