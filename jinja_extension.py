@@ -16,7 +16,6 @@ from answers import (
     PINS,
     TOOLS,
     ROOT,
-    UV_VERSION,
     check_environments,
     ci_caches,
     cloud_parts,
@@ -200,7 +199,6 @@ class AnswersExtension(Extension):
             ci_caches=ci_caches,
             settings=settings,
             cloud_parts=cloud_parts,
-            uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )
 
