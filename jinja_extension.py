@@ -31,6 +31,7 @@ from answers import (
     self_hosted_labels,
     split_list,
     uses,
+    verdict,
 )
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
@@ -61,7 +62,7 @@ def flow(value: str | list) -> str:
 def check_answers(answers: dict) -> str:
     """Refuse bad answers in cookiecutter's own process, before anything is written: one line on
     stderr and exit 1, with nothing else printed (see `__answers_checked` in cookiecutter.json)."""
-    check_or_exit(dict(answers), warn=False)
+    check_or_exit(dict(answers))
     return "yes"
 
 
@@ -185,6 +186,7 @@ class AnswersExtension(Extension):
             # Data for a hook to read without parsing: strings, lists and dicts only.
             python_literal=repr,
             check_answers=check_answers,
+            verdict=verdict,
         )
         environment.bytecode_cache = bytecode_cache(environment)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))
