@@ -5,7 +5,7 @@ compiled templates cached on disk, and names without Jinja not compiled at all."
 
 import hashlib
 import re
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from types import CodeType
 
@@ -166,8 +166,14 @@ def settings(context) -> tuple:
     """The settings the service reads: SETTINGS of the project's own config.py, rendered for
     these answers. .env.example, the README and the deploy files are made from it."""
     source = context.environment.from_string(CONFIG_PY.read_text("utf-8"))
+    return settings_in(source.render(cookiecutter=context["cookiecutter"]))
+
+
+@cache
+def settings_in(config_py: str) -> tuple:
+    """SETTINGS of a rendered config.py, run once per text: a bake asks in seven files."""
     namespace = {"__name__": "config"}
-    exec(compile(source.render(cookiecutter=context["cookiecutter"]), str(CONFIG_PY), "exec"), namespace)
+    exec(compile(config_py, str(CONFIG_PY), "exec"), namespace)
     return namespace["SETTINGS"]
 
 
