@@ -209,7 +209,6 @@ class AnswersExtension(Extension):
             settings=settings,
             cloud_parts=cloud_parts,
             uv_version=UV_VERSION,
-            template_dir=str(ROOT),
         )
 
     def post_generation(self, answers: dict) -> dict:
