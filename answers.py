@@ -1,10 +1,10 @@
 """The template's answers: how they are read and checked, which files each one switches off,
 and the pinned dependencies each combination gets.
 
-The pre-generation hook calls `check_or_exit`; the post-generation hook carries out
-`post_generation`, which the bake works out in its own process; jinja_extension.py hands the
-parsing to the templates; the template's tests import all of it. No Jinja here: the
-pre-generation hook imports this module at every bake, and stays fast.
+The bake works out in its own process what the hooks do, and writes it into them: the
+pre-generation hook prints `verdict` and exits with its status; the post-generation hook carries
+out `post_generation`. jinja_extension.py hands the parsing to the templates; the template's tests
+import all of it. No Jinja here.
 """
 
 from __future__ import annotations
@@ -211,13 +211,16 @@ def normalized(distribution: str) -> str:
 
 
 @cache
+def import_names() -> dict[str, list[str]]:
+    """import-names.json: every locked distribution -> its top-level modules. A test keeps its
+    distributions those of locks.json, which is many times larger to read."""
+    return json.loads(IMPORT_NAMES.read_text("utf-8"))
+
+
+@cache
 def dependency_modules() -> dict[str, str]:
     """The top-level modules of the locked distributions: module -> distribution."""
-    return {
-        module.lower(): distribution
-        for distribution, modules in json.loads(IMPORT_NAMES.read_text("utf-8")).items()
-        for module in modules
-    }
+    return {module.lower(): distribution for distribution, modules in import_names().items() for module in modules}
 
 
 class AnswerError(ValueError):
@@ -346,7 +349,9 @@ def check(answers: dict, today: date | None = None) -> list[str]:
         if answers[name] not in allowed:
             raise AnswerError(f"{name}: {answers[name]!r} is not one of {', '.join(allowed)}")
     for name in ANSWER_NAMES:
-        odd = [char for char in str(answers[name]) if unicodedata.category(char) in NOT_ONE_LINE]
+        if not isinstance(answers[name], str):  # a replay file can hold a number, a list...
+            raise AnswerError(f"{name}: {answers[name]!r} is not text")
+        odd = [char for char in answers[name] if unicodedata.category(char) in NOT_ONE_LINE]
         if odd:
             raise AnswerError(
                 f"{name}: {shown(answers[name])} holds {odd[0]!r}; an answer is one line of printable text"
@@ -428,7 +433,7 @@ def check_slug(slug: str, project_name: str) -> None:
             f"project_slug: {slug!r} names a device on Windows, so the project's folder cannot be made there;"
             f" choose e.g. '{slug}-service'"
         )
-    if slug in locked_distributions():
+    if slug in import_names():
         raise AnswerError(
             f"project_slug: {slug!r} is the name of one of the project's own dependencies, which installing"
             f" the project would replace; choose e.g. '{slug}-service'"
@@ -491,20 +496,26 @@ def check_author(name: str, email: str) -> None:
         )
 
 
-def check_or_exit(answers: dict, warn: bool = True) -> None:
-    """One line per problem on stderr, exit 1 on a bad answer.
-
-    The cookiecutter.json entry `__answers_checked` runs this in cookiecutter's own process, before
-    anything is written (so nothing but the line is printed); the pre-generation hook runs it again
-    for replayed answers, which skip that entry, and prints the warnings.
-    """
+def verdict(answers: dict) -> tuple[list[str], int]:
+    """The lines to print about these answers, and the exit status: the one error and 1, or the
+    warnings and 0. The pre-generation hook is rendered with it, and only prints and exits."""
     try:
         warnings = check(answers)
     except AnswerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
-    for warning in warnings if warn else ():
-        print(f"warning: {warning}", file=sys.stderr)
+        return [f"error: {error}"], 1
+    return [f"warning: {warning}" for warning in warnings], 0
+
+
+def check_or_exit(answers: dict) -> None:
+    """Refuse bad answers with one line on stderr and exit 1; print no warning (the hook does).
+
+    The cookiecutter.json entry `__answers_checked` runs this in cookiecutter's own process, before
+    anything is written; the pre-generation hook refuses replayed answers, which skip that entry.
+    """
+    lines, status = verdict(answers)
+    if status:
+        print(*lines, sep="\n", file=sys.stderr)
+        raise SystemExit(status)
 
 
 PACKAGE_FOLDER = "{{cookiecutter.package_name}}"

@@ -5,7 +5,7 @@ compiled templates cached on disk, and names without Jinja not compiled at all."
 
 import hashlib
 import re
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from types import CodeType
 
@@ -30,6 +30,7 @@ from answers import (
     self_hosted_labels,
     split_list,
     uses,
+    verdict,
 )
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
@@ -60,7 +61,7 @@ def flow(value: str | list) -> str:
 def check_answers(answers: dict) -> str:
     """Refuse bad answers in cookiecutter's own process, before anything is written: one line on
     stderr and exit 1, with nothing else printed (see `__answers_checked` in cookiecutter.json)."""
-    check_or_exit(dict(answers), warn=False)
+    check_or_exit(dict(answers))
     return "yes"
 
 
@@ -164,8 +165,14 @@ def settings(context) -> tuple:
     """The settings the service reads: SETTINGS of the project's own config.py, rendered for
     these answers. .env.example, the README and the deploy files are made from it."""
     source = context.environment.from_string(CONFIG_PY.read_text("utf-8"))
+    return settings_in(source.render(cookiecutter=context["cookiecutter"]))
+
+
+@cache
+def settings_in(config_py: str) -> tuple:
+    """SETTINGS of a rendered config.py, run once per text: a bake asks in seven files."""
     namespace = {"__name__": "config"}
-    exec(compile(source.render(cookiecutter=context["cookiecutter"]), str(CONFIG_PY), "exec"), namespace)
+    exec(compile(config_py, str(CONFIG_PY), "exec"), namespace)
     return namespace["SETTINGS"]
 
 
@@ -184,6 +191,7 @@ class AnswersExtension(Extension):
             # Data for a hook to read without parsing: strings, lists and dicts only.
             python_literal=repr,
             check_answers=check_answers,
+            verdict=verdict,
         )
         environment.bytecode_cache = bytecode_cache(environment)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))
@@ -199,7 +207,6 @@ class AnswersExtension(Extension):
             ci_caches=ci_caches,
             settings=settings,
             cloud_parts=cloud_parts,
-            template_dir=str(ROOT),
         )
 
     def post_generation(self, answers: dict) -> dict:

@@ -1,15 +1,13 @@
 """Refuse a bad answer, and warn of doubtful ones. cookiecutter.json's `__answers_checked` refuses
-first, in cookiecutter's own process; this hook is what checks replayed answers, which skip it.
-On a refusal cookiecutter removes the (still empty) project folder."""
+first, in cookiecutter's own process; this hook refuses replayed answers, which skip that entry.
+The bake checked the answers while rendering this script (answers.verdict) and wrote in what to
+print and the exit status: this process imports only `sys`. On a refusal cookiecutter removes the
+(still empty) project folder."""
 
-import json
 import sys
 
-ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
-# The template's own folder, absolute: _repo_dir is relative after `cookiecutter .`, and the
-# hook runs in the new project's folder.
-sys.path.insert(0, {{ template_dir | quoted }})
+LINES, STATUS = {{ cookiecutter | verdict | python_literal }}
 
-from answers import check_or_exit  # noqa: E402
-
-check_or_exit(ANSWERS)
+for line in LINES:
+    print(line, file=sys.stderr)
+sys.exit(STATUS)

@@ -1,6 +1,6 @@
 """The bake's speed-ups change nothing in what it makes: plain names are not compiled, compiled
-templates come from the cache only for the same source and settings, and the post-generation
-hook needs only the standard library."""
+templates come from the cache only for the same source and settings, and the hooks need only
+the standard library."""
 
 import jinja2
 import pytest
@@ -110,3 +110,10 @@ def test_the_post_generation_hook_imports_only_os(baked):
     overlays = baked().path / "deploy" / "kubernetes" / "overlays"
     assert sorted(p.name for p in overlays.iterdir()) == ["production", "staging"]
     assert 'namespace: "production"' in (overlays / "production" / "kustomization.yaml").read_text("utf-8")
+
+
+def test_the_pre_generation_hook_imports_only_sys():
+    # The bake checks the answers while rendering the hook and writes in the verdict: the hook's
+    # process does not import answers.py, nor what it needs.
+    hook = (ROOT / "hooks" / "pre_gen_project.py").read_text("utf-8")
+    assert [line for line in hook.splitlines() if line.startswith(("import ", "from "))] == ["import sys"]

@@ -78,12 +78,22 @@ def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     assert list(tmp_path.rglob("*")) == [tmp_path / "out"]
 
 
-def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_report(tmp_path):
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"author_name": "Pat\nO'Brien"}, "error: author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line of printable text"),
+        # A replay file, unlike the command line, can give an answer that is not text.
+        ({"version": 3}, "error: version: 3 is not text"),
+        ({"python_versions": ["3.13"]}, "error: python_versions: ['3.13'] is not text"),
+    ],
+    ids=["newline", "number", "list"],
+)
+def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_report(tmp_path, overrides, message):
     # A replay skips the in-process check; the pre-generation hook refuses instead, and cookiecutter
     # wraps its line in its own report, as the README says: an ERROR line and a traceback before,
     # "Hook script failed (exit status: 1)" after.
     private = {name: value for name, value in COOKIECUTTER_JSON.items() if name.startswith("_")}
-    replay = {**private, **RENDERED_DEFAULTS, "author_name": "Pat\nO'Brien", "__answers_checked": "yes"}
+    replay = {**private, **RENDERED_DEFAULTS, **overrides, "__answers_checked": "yes"}
     replay.pop("__prompts__")
     (tmp_path / "replay.json").write_text(json.dumps({"cookiecutter": replay}), "utf-8")
     output = tmp_path / "out"
@@ -94,12 +104,18 @@ def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_r
     )
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert [line for line in lines if line.startswith("error: ")] == [
-        "error: author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line of printable text"
-    ], result.stdout
+    assert [line for line in lines if line.startswith("error: ")] == [message], result.stdout
     ours = lines.index(next(line for line in lines if line.startswith("error: ")))
     theirs = lines[:ours] + lines[ours + 1:]
     assert theirs[0] == "ERROR: Stopping generation because pre_gen_project hook script didn't exit successfully"
     assert theirs[1] == "Traceback (most recent call last):"
     assert theirs[-1] == "Hook script failed (exit status: 1)", result.stdout
     assert list(output.iterdir()) == []
+
+
+def test_a_doubtful_answer_is_baked_with_a_warning(tmp_path):
+    # The pre-generation hook prints the warnings the bake worked out; nothing else is printed.
+    result = cookiecutter(tmp_path, "python_versions=3.10, 3.13")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "warning: python_versions: 3.10 reached end of life on 2026-10-31\n"
+    assert (tmp_path / "out" / "flask-service" / "pyproject.toml").is_file()
