@@ -215,13 +215,16 @@ def normalized(distribution: str) -> str:
 
 
 @cache
+def import_names() -> dict[str, list[str]]:
+    """import-names.json: each distribution locks/ pins -> its modules. The bake's checks read this
+    small file, not every lock (a test keeps the two naming the same distributions)."""
+    return json.loads(IMPORT_NAMES.read_text("utf-8"))
+
+
+@cache
 def dependency_modules() -> dict[str, str]:
     """The top-level modules of the locked distributions: module -> distribution."""
-    return {
-        module.lower(): distribution
-        for distribution, modules in json.loads(IMPORT_NAMES.read_text("utf-8")).items()
-        for module in modules
-    }
+    return {module.lower(): distribution for distribution, modules in import_names().items() for module in modules}
 
 
 class AnswerError(ValueError):
@@ -432,7 +435,7 @@ def check_slug(slug: str, project_name: str) -> None:
             f"project_slug: {slug!r} names a device on Windows, so the project's folder cannot be made there;"
             f" choose e.g. '{slug}-service'"
         )
-    if slug in locked_distributions():
+    if slug in import_names():
         raise AnswerError(
             f"project_slug: {slug!r} is the name of one of the project's own dependencies, which installing"
             f" the project would replace; choose e.g. '{slug}-service'"
