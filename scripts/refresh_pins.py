@@ -173,33 +173,34 @@ def write_json(path: Path, data: dict, indent: int) -> None:
 
 def main(argv: list[str]) -> int:
     pins = json.loads(PINS_FILE.read_text("utf-8"))
+    metadata = json.loads(action_metadata.METADATA.read_text("utf-8"))
+    tools = json.loads(TOOLS_FILE.read_text("utf-8"))
     fresh, missed = dict(pins), []
-    for repo in argv or pins:
-        try:
-            fresh = refresh(fresh, github, [repo])
-        except PinError as error:
-            missed.append(str(error))
+    try:  # everything asked before anything is written: a failure leaves the files as they were
+        for repo in argv or pins:
+            try:
+                fresh = refresh(fresh, github, [repo])
+            except PinError as error:
+                missed.append(str(error))
+        fresh_metadata, unread = refresh_metadata(metadata, fresh, github)
+        kubectl = refresh_kubectl(github)
+    except urllib.error.URLError as error:  # also an HTTP error (403: the API's rate limit)
+        print(f"error: {error.reason}; nothing changed", file=sys.stderr)
+        return 1
+
     for repo, entry in fresh.items():
         if pins.get(repo) != entry:
             print(f"{repo}: {pins.get(repo, {}).get('version', 'new')} -> {entry['version']}")
-    write_json(PINS_FILE, fresh, 2)
-    for workflow in sorted(WORKFLOWS.glob("*.yml")):
-        workflow.write_text(repin(workflow.read_text("utf-8"), fresh), "utf-8")
-
-    metadata = json.loads(action_metadata.METADATA.read_text("utf-8"))
-    fresh_metadata, unread = refresh_metadata(metadata, fresh, github)
-    missed += unread
     if fresh_metadata != metadata:
         print(f"{action_metadata.METADATA.relative_to(ROOT)}: {len(fresh_metadata)} actions at their pins")
-    action_metadata.write(fresh_metadata)
-
-    tools = json.loads(TOOLS_FILE.read_text("utf-8"))
-    kubectl = refresh_kubectl(github)
     if kubectl != tools["kubectl"]:
         print(f"kubectl: {tools['kubectl']['version']} -> {kubectl['version']}")
+    write_json(PINS_FILE, fresh, 2)
+    action_metadata.write(fresh_metadata)
+    for workflow in sorted(WORKFLOWS.glob("*.yml")):
+        workflow.write_text(repin(workflow.read_text("utf-8"), fresh), "utf-8")
     write_json(TOOLS_FILE, {**tools, "kubectl": kubectl}, 2)
-    missed += [f"{name} in {TOOLS_FILE.name}: {why}" for name, why in BY_HAND.items()]
-
+    missed += unread + [f"{name} in {TOOLS_FILE.name}: {why}" for name, why in BY_HAND.items()]
     print("not refreshed:" + "".join(f"\n- {line}" for line in missed))
     return 0
 

@@ -140,3 +140,28 @@ def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, 
         "- example/prerelease-action: the latest release 'v2.0.0-rc.1' is not a stable vX.Y.Z tag; pin it by hand\n"
     )
     assert [line.split(" in ")[0] for line in out.splitlines()[5:]] == ["- buildkit", "- codecov-cli", "- gcloud", "- uv"]
+
+
+def test_an_unreachable_server_changes_nothing(tmp_path, monkeypatch, capsys):
+    # The pins and metadata are fetched, kubectl's answer is not: nothing is written.
+    stale = json.dumps({**answers.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40}})
+    for name, module, attribute in [("pins", refresh_pins, "PINS_FILE"), ("tools", refresh_pins, "TOOLS_FILE"),
+                                    ("metadata", action_metadata, "METADATA")]:
+        monkeypatch.setattr(module, attribute, tmp_path / name)
+    (tmp_path / "pins").write_text(stale)
+    metadata = json.loads((ROOT / "tests/data/action-metadata.json").read_text("utf-8"))
+    (tmp_path / "metadata").write_text(json.dumps({**metadata, "docker/login-action": {"sha": "0" * 40}}))
+    (tmp_path / "tools").write_text(json.dumps(answers.TOOLS))
+    monkeypatch.setattr(refresh_pins, "WORKFLOWS", tmp_path)
+    (tmp_path / "own.yml").write_text("uses: docker/login-action@" + "0" * 40 + " # v3.0.0\n")
+    before = {path.name: path.read_text() for path in tmp_path.iterdir()}
+
+    def unreachable(url: str) -> str:
+        if url.startswith(refresh_pins.KUBERNETES):
+            raise refresh_pins.urllib.error.URLError("Name or service not known")
+        return fetch(url)
+
+    monkeypatch.setattr(refresh_pins, "github", unreachable)
+    assert refresh_pins.main(["docker/login-action"]) == 1
+    assert {path.name: path.read_text() for path in tmp_path.iterdir()} == before
+    assert capsys.readouterr().err == "error: Name or service not known; nothing changed\n"
