@@ -27,7 +27,12 @@ ANSWER_NAMES = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
 CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(COOKIECUTTER_JSON[name], list)}
 # A choice's default is its first value.
 DEFAULT_ANSWERS = {name: CHOICES[name][0] if name in CHOICES else COOKIECUTTER_JSON[name] for name in ANSWER_NAMES}
-LOCKS = ROOT / "locks.json"
+# The generated project's lock files, one folder per answers that select them, and the day they
+# were made (scripts/lock_dependencies.py writes both).
+LOCKS = ROOT / "locks"
+LOCKS_MADE = LOCKS / "made.json"
+# Older locks than this make the bake warn: pip-audit --strict gates a generated project's push.
+LOCKS_MAX_AGE_DAYS = 30
 # The modules each locked distribution installs (scripts/import_names.py reads them from the wheels).
 IMPORT_NAMES = ROOT / "import-names.json"
 PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
@@ -193,15 +198,14 @@ def project_modules() -> dict[str, str]:
 
 @cache
 def locked_distributions() -> dict[str, set[str]]:
-    """Every distribution locks.json pins, for any answers and either package manager: name -> versions."""
+    """Every distribution locks/ pins, for any answers and either package manager: name -> versions."""
     pins: dict[str, set[str]] = {}
-    for files in json.loads(LOCKS.read_text("utf-8")).values():
-        for blocks in files.values():
-            text = "".join(block["text"] for block in blocks)
-            found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, flags=re.MULTILINE)
-            found += re.findall(r'^name = "([^"<]+)"\nversion = "([^"]+)"', text, flags=re.MULTILINE)
-            for name, version in found:
-                pins.setdefault(normalized(name), set()).add(version)
+    for path in LOCKS.glob("*/*/*"):
+        text = path.read_text("utf-8")
+        found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, flags=re.MULTILINE)
+        found += re.findall(r'^name = "([^"<]+)"\nversion = "([^"]+)"', text, flags=re.MULTILINE)
+        for name, version in found:
+            pins.setdefault(normalized(name), set()).add(version)
     return pins
 
 
@@ -212,8 +216,8 @@ def normalized(distribution: str) -> str:
 
 @cache
 def import_names() -> dict[str, list[str]]:
-    """import-names.json: every locked distribution -> its top-level modules. A test keeps its
-    distributions those of locks.json, which is many times larger to read."""
+    """import-names.json: each distribution locks/ pins -> its modules. The bake's checks read this
+    small file, not every lock (a test keeps the two naming the same distributions)."""
     return json.loads(IMPORT_NAMES.read_text("utf-8"))
 
 
@@ -538,32 +542,39 @@ def paths_to_prune(answers: dict) -> list[str]:
     return [baked_path(path, answers) for path in paths]
 
 
-@cache
-def _locks(mtime_ns: int) -> dict:
-    """locks.json parsed once per process while unchanged (the tests bake hundreds of times)."""
-    return json.loads(LOCKS.read_text("utf-8"))
-
-
 def lock_files(answers: dict) -> dict[str, str]:
-    """The lock files of the answered package manager, from locks.json (see scripts/lock_dependencies.py)."""
-    if not LOCKS.exists():  # only while scripts/lock_dependencies.py makes it for the first time
-        return {}
+    """The lock files of the answered package manager: from each folder of locks/<package manager>/
+    whose name (`answer=value,...`, or `any`) the answers match (see scripts/lock_dependencies.py)."""
     placeholders = {
         "<<project_slug>>": answers["project_slug"],
         "<<version>>": answers["version"],
         "<<oldest_python>>": python_versions(answers["python_versions"])[0],
     }
     files = {}
-    for name, blocks in _locks(LOCKS.stat().st_mtime_ns)[answers["package_manager"]].items():
-        text = "".join(block["text"] for block in blocks if holds(block.get("when"), answers))
-        for placeholder, value in placeholders.items():
-            text = text.replace(placeholder, value)
-        files[name] = text
+    folders = LOCKS / answers["package_manager"]
+    for folder in sorted(folders.iterdir()) if folders.is_dir() else ():
+        pairs = [] if folder.name == "any" else [pair.split("=", 1) for pair in folder.name.split(",")]
+        if all(answers[name] == value for name, value in pairs):
+            for path in folder.iterdir():
+                text = path.read_text("utf-8")
+                for placeholder, value in placeholders.items():
+                    text = text.replace(placeholder, value)
+                files[path.name] = text
     return files
 
 
-def holds(when: dict | None, answers: dict) -> bool:
-    return when is None or [answers[name] for name in when["answers"]] in when["cases"]
+def stale_locks_warning(today: date) -> str | None:
+    """One line for the bake to print when the locks are older than LOCKS_MAX_AGE_DAYS."""
+    made = date.fromisoformat(json.loads(LOCKS_MADE.read_text("utf-8"))["made"])
+    age = (today - made).days
+    if age <= LOCKS_MAX_AGE_DAYS:
+        return None
+    return (
+        f"warning: the pinned dependencies are {age} days old (locked on {made}): in the project, run"
+        " `python tasks.py lock` and `python tasks.py install` to re-pin them at the newest versions,"
+        " and test; the template's maintainers refresh them with scripts/lock_dependencies.py"
+        " (the template's refresh workflow does it weekly)"
+    )
 
 
 def post_generation(answers: dict, render: Callable[[str, Environment], str]) -> dict:
@@ -573,7 +584,8 @@ def post_generation(answers: dict, render: Callable[[str, Environment], str]) ->
     - "remove": the paths the answers switched off, then the `__environment__` folders;
     - "write": {path: text} for the lock files, and for each kept `__environment__` folder its
       files rendered once per environment (`render(source, environment)`) into a sibling folder
-      named after the environment (cookiecutter renders a file only once).
+      named after the environment (cookiecutter renders a file only once);
+    - "warn": a line for stderr when the locks are stale, else None.
     """
     pruned = paths_to_prune(answers)
     files = lock_files(answers)
@@ -588,7 +600,7 @@ def post_generation(answers: dict, render: Callable[[str, Environment], str]) ->
             for environment in check_environments(answers["environments"]):
                 target = f"{baked.rpartition('/')[0]}/{environment.name}/{source.relative_to(folder).as_posix()}"
                 files[target] = render(text, environment)
-    return {"remove": [*pruned, *folders], "write": files}
+    return {"remove": [*pruned, *folders], "write": files, "warn": stale_locks_warning(date.today())}
 
 
 def self_hosted_labels(answers: dict) -> list[str]:

@@ -2,6 +2,8 @@
 # Everything needed to work on the template, from a fresh machine:
 #   bash dev.sh bake     bake the defaults into build/flask-service
 #   bash dev.sh test     install what the tests need, then run them (extra args go to pytest)
+#   bash dev.sh refresh  re-lock the generated project's dependencies, refresh the action pins
+#                        with their metadata and kubectl (needs PyPI and GitHub; review the diff)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,8 +41,14 @@ case "$command" in
     setup_system
     .venv/bin/python -m pytest -n auto "$@"
     ;;
+  refresh)
+    setup_venv
+    .venv/bin/python scripts/lock_dependencies.py
+    .venv/bin/python scripts/import_names.py
+    .venv/bin/python scripts/refresh_pins.py "$@"
+    ;;
   *)
-    echo "usage: bash dev.sh bake|test [args]" >&2
+    echo "usage: bash dev.sh bake|test|refresh [args]" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,5 @@
-"""Write the pinned dependencies and the per-environment files, and remove the files that the
-answers switched off. The bake worked all of it out while rendering this script
+"""Write the pinned dependencies and the per-environment files, remove the files that the
+answers switched off, and warn when the pinned dependencies are old. The bake worked all of it out while rendering this script
 (answers.post_generation) and wrote it in as a Python literal: this process imports only `os`."""
 
 import os
@@ -22,3 +22,6 @@ for path, text in PLAN["write"].items():
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
+
+if PLAN["warn"]:
+    os.write(2, f"{PLAN['warn']}\n".encode())

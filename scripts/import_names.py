@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record the import names of every distribution locks.json pins, into import-names.json.
+"""Record the import names of every distribution locks/ pins, into import-names.json.
 
 A generated project's package must not take the name of one of its own dependencies' modules
 (`yaml`, `dotenv`, `flask`...): its editable install would shadow the real one. Which names a

@@ -3,14 +3,19 @@
 
 Which packages a project needs depends on its answers (code_style, dependency_audit, metrics,
 error_tracking), so this bakes each combination, runs the baked project's own `python tasks.py lock`
-(uv pip compile for pip, uv lock for uv), and folds the results into locks.json: each package
-block with the answers under which uv produced it. The post-generation hook writes a project's
-lock files from there (answers.lock_files); as data, not Jinja, they cost a bake almost nothing.
+(uv pip compile for pip, uv lock for uv), and writes each lock file as the project gets it into
+locks/<package manager>/<the answers that select it>/, e.g.
+locks/uv/code_style=ruff,dependency_audit=pip-audit,metrics=none,error_tracking=sentry/uv.lock.
+A folder names only the answers that change that file (a combination whose file is the same as
+another's shares its folder), so a refresh reads as a line-by-line diff of ordinary lock files.
+locks/made.json records the day. The post-generation hook writes a project's lock files from
+there (answers.lock_files); as data, not Jinja, they cost a bake almost nothing.
 
     .venv/bin/python scripts/lock_dependencies.py      # needs network access to PyPI
 
 Locks are made for the oldest Python the template accepts, so they install on every version a
-project may answer; the project's own `python tasks.py lock` narrows that to its answers.
+project may answer; the project's own `python tasks.py lock` narrows that to its answers. Where
+the project's own values stand the files hold <<project_slug>>, <<version>> and <<oldest_python>>.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -31,7 +38,7 @@ from cookiecutter.main import cookiecutter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from answers import CHOICES, LOCKS, PYTHON_END_OF_LIFE  # noqa: E402
+from answers import CHOICES, LOCKS, LOCKS_MADE, PYTHON_END_OF_LIFE  # noqa: E402
 
 # The answers that change which packages are installed.
 LOCK_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
@@ -43,7 +50,7 @@ Combo = tuple[str, ...]
 
 
 def lock_one(package_manager: str, combo: Combo) -> dict[str, str]:
-    """Bake one combination, run its own lock task, return {file name: text}."""
+    """Bake one combination, run its own lock task, return {file name: text with placeholders}."""
     answers = dict(zip(LOCK_ANSWERS, combo))
     with tempfile.TemporaryDirectory() as out:
         project = Path(
@@ -72,65 +79,7 @@ def lock_one(package_manager: str, combo: Combo) -> dict[str, str]:
         subprocess.run(
             [sys.executable, "tasks.py", "lock"], cwd=project, env=env, check=True, capture_output=True
         )
-        return {name: (project / name).read_text("utf-8") for name in LOCK_FILES[package_manager]}
-
-
-def requirement_blocks(text: str) -> list[tuple[str, str]]:
-    """Split a requirements file into (key, text) blocks: the header, then one per requirement."""
-    header, blocks = "", []
-    for line in text.splitlines(keepends=True):
-        if not blocks and line.startswith("#"):
-            header += line
-        elif line.startswith((" ", "#")):  # its hashes and "# via" lines
-            blocks[-1][1] += line
-        else:
-            blocks.append([line.split(" ")[0].lower(), line])
-    return [("#header", header)] + [(key, body) for key, body in blocks]
-
-
-def lock_blocks(text: str) -> list[tuple[str, str]]:
-    """Split uv.lock into (key, text) blocks: the header, then one per [[package]]."""
-    header, *packages = text.split("\n[[package]]\n")
-    blocks = [("#header", header + "\n")]
-    for package in packages:
-        name, version = re.match(r'name = "(.*)"\nversion = "(.*)"', package).groups()
-        blocks.append((f"{name}=={version}", "[[package]]\n" + package.rstrip("\n") + "\n\n"))
-    # The last block ends the file with a single newline, as uv writes it.
-    blocks[-1] = (blocks[-1][0], blocks[-1][1].rstrip("\n") + "\n")
-    return blocks
-
-
-def merged_order(sequences: list[list[str]]) -> list[str]:
-    """All keys, each after the keys that precede it in any sequence (they agree on order)."""
-    order: list[str] = []
-    for sequence in sequences:
-        previous = -1
-        for key in sequence:
-            if key in order:
-                previous = order.index(key)
-            else:
-                previous += 1
-                order.insert(previous, key)
-    return order
-
-
-def condition(combos: set[Combo], universe: list[Combo]) -> dict | None:
-    """The answers that decide whether a block is in, and their values when it is; None: always."""
-    if set(universe) <= combos:
-        return None
-    relevant = [
-        i
-        for i, name in enumerate(LOCK_ANSWERS)
-        if any(
-            (combo[:i] + (value,) + combo[i + 1 :]) not in combos
-            for combo in combos
-            for value in CHOICES[name]
-        )
-    ]
-    return {
-        "answers": [LOCK_ANSWERS[i] for i in relevant],
-        "cases": sorted({tuple(combo[i] for i in relevant) for combo in combos}),
-    }
+        return {name: with_placeholders(name, (project / name).read_text("utf-8")) for name in LOCK_FILES[package_manager]}
 
 
 def with_placeholders(name: str, text: str) -> str:
@@ -144,38 +93,57 @@ def with_placeholders(name: str, text: str) -> str:
     return text
 
 
-def fold(name: str, variants: dict[Combo, str]) -> list[dict]:
-    """All variants of a lock file as one list of blocks, each with the answers it needs."""
-    split = lock_blocks if name == "uv.lock" else requirement_blocks
-    blocks = {combo: split(text) for combo, text in variants.items()}
-    universe = list(variants)
-    folded = []
-    for key in merged_order([[k for k, _ in b] for b in blocks.values()]):
-        texts: dict[str, set[Combo]] = {}
-        for combo, pairs in blocks.items():
-            for k, text in pairs:
-                if k == key:
-                    texts.setdefault(text, set()).add(combo)
-        for text, combos in texts.items():
-            block = {"text": with_placeholders(name, text)}
-            if when := condition(combos, universe):
-                block["when"] = when
-            folded.append(block)
-    return folded
+def selecting_answers(variants: dict[Combo, str]) -> list[int]:
+    """The positions in LOCK_ANSWERS of the answers that change the file: those where some
+    combination, with only that answer changed, gets another text."""
+    return [
+        i
+        for i, name in enumerate(LOCK_ANSWERS)
+        if any(
+            variants[combo[:i] + (value,) + combo[i + 1 :]] != text
+            for combo, text in variants.items()
+            for value in CHOICES[name]
+        )
+    ]
+
+
+def folder(combo: Combo, selecting: list[int]) -> str:
+    """The folder a combination's file lives in: the selecting answers with its values ("any": none)."""
+    return ",".join(f"{LOCK_ANSWERS[i]}={combo[i]}" for i in selecting) or "any"
+
+
+def layout(package_manager: str, results: dict[Combo, dict[str, str]]) -> dict[str, str]:
+    """{path under locks/: text} for every lock file of one package manager and every combination.
+    Two combinations in one folder agree on every selecting answer, so on the text too."""
+    files = {}
+    for name in LOCK_FILES[package_manager]:
+        variants = {combo: result[name] for combo, result in results.items()}
+        selecting = selecting_answers(variants)
+        for combo, text in variants.items():
+            files[f"{package_manager}/{folder(combo, selecting)}/{name}"] = text
+    return files
+
+
+def write(files: dict[str, str], made: date) -> None:
+    """Replace locks/ with `files` (folders no combination selects any more go) and the date."""
+    for package_manager in LOCK_FILES:
+        shutil.rmtree(LOCKS / package_manager, ignore_errors=True)
+    for path, text in files.items():
+        (LOCKS / path).parent.mkdir(parents=True, exist_ok=True)
+        (LOCKS / path).write_text(text, "utf-8", newline="\n")
+    LOCKS_MADE.write_text(json.dumps({"made": made.isoformat()}) + "\n", "utf-8")
 
 
 def main() -> None:
     combos = list(itertools.product(*(CHOICES[name] for name in LOCK_ANSWERS)))
-    locks = {}
-    for package_manager, names in LOCK_FILES.items():
+    files = {}
+    for package_manager in LOCK_FILES:
         # Processes, not threads: cookiecutter changes the working directory while it bakes.
         with ProcessPoolExecutor(max_workers=4) as pool:
             results = dict(zip(combos, pool.map(partial(lock_one, package_manager), combos)))
-        locks[package_manager] = {
-            name: fold(name, {combo: result[name] for combo, result in results.items()}) for name in names
-        }
-    LOCKS.write_text(json.dumps(locks, indent=1) + "\n", "utf-8")
-    print(f"{LOCKS.name}: {len(combos)} combinations of {', '.join(LOCK_ANSWERS)} folded")
+        files.update(layout(package_manager, results))
+    write(files, date.today())
+    print(f"locks/: {len(files)} lock files for {len(combos)} combinations of {', '.join(LOCK_ANSWERS)}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,12 +67,12 @@ def test_cruft_update_brings_template_fixes_and_keeps_the_projects_own(tmp_path)
     # The template's fix: a line in the Dockerfile, and a re-pinned dependency in the locks.
     dockerfile = template / "{{cookiecutter.project_slug}}" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "# A fix from the template.\n")
-    locks = json.loads((template / "locks.json").read_text())
-    blocks = locks["pip"]["requirements.txt"]
-    block = next(b for b in blocks if b["text"].startswith("gunicorn=="))
-    old_pin = block["text"].splitlines()[0].split()[0]
-    block["text"] = block["text"].replace(old_pin, "gunicorn==99.0.0", 1)
-    (template / "locks.json").write_text(json.dumps(locks, indent=1))
+    # Every requirements.txt under locks/ (a refresh rewrites them all), so whichever the bake took.
+    old_pin = ""
+    for lock in (template / "locks" / "pip").glob("*/requirements.txt"):
+        old_pin = re.search(r"^gunicorn==\S+", lock.read_text(), flags=re.MULTILINE).group()
+        lock.write_text(lock.read_text().replace(old_pin, "gunicorn==99.0.0", 1))
+    assert old_pin, "no requirements.txt under locks/pip"
     commit(template, "a fix and a new lock")
 
     result = subprocess.run([*cruft, "check"], cwd=project, capture_output=True, text=True)
