@@ -134,6 +134,8 @@ def check_schemas(*projects) -> int:
         ("vendor.github-actions", [f for d in dirs for f in own_actions(d)]),
     ]:
         files = [f for f in files if f.exists()]
+        if schema == "vendor.github-actions" and not files:
+            continue  # the template's own .github has no actions of its own
         assert files, f"no files for {schema}"
         result = run([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
         assert result.returncode == 0, f"{schema} rejects a file\n{output(result)}"
