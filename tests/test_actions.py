@@ -45,7 +45,8 @@ def own_actions(project) -> dict[str, dict]:
         }
         folder = path.parent.relative_to(project.path).as_posix()
         for prefix in ("$/", "./"):
-            found[prefix + folder] = {"inputs": inputs, "outputs": sorted(action.get("outputs") or {}), "runs": action["runs"]}
+            outputs = sorted(action.get("outputs") or {})
+            found[prefix + folder] = {"inputs": inputs, "outputs": outputs, "runs": action["runs"]}
     return found
 
 
@@ -128,12 +129,12 @@ def call_problems(project, workflow: dict, name: str) -> list[str]:
         if job.get("uses", "").startswith("$/"):
             path = job["uses"].removeprefix("$/")
             called = project.yaml(path)[True]["workflow_call"] or {}
+            where, called_name = f"{name} {job_id}", path.rpartition("/")[2]
             for kind, given in (("inputs", job.get("with", {})), ("secrets", job.get("secrets", {}))):
                 spec = called.get(kind) or {}
-                called_name = path.rpartition("/")[2]
-                problems += [f"{name} {job_id}: {called_name} has no {kind[:-1]} {key!r}" for key in given if key not in spec]
+                problems += [f"{where}: {called_name} has no {kind[:-1]} {key!r}" for key in given if key not in spec]
                 problems += [
-                    f"{name} {job_id}: {called_name} needs {kind[:-1]} {key!r}" for key, value in spec.items()
+                    f"{where}: {called_name} needs {kind[:-1]} {key!r}" for key, value in spec.items()
                     if value.get("required") and key not in given
                 ]
     return problems
@@ -149,9 +150,9 @@ def test_every_action_is_used_as_its_metadata_declares(cookies, row):
 def test_a_misspelt_input_of_the_project_s_own_action_is_found(cookies):
     project = bake(cookies)
     ci = project.path / ".github" / "workflows" / "ci.yml"
-    text = ci.read_text("utf-8")
-    assert text.count("python-version: ${{ matrix.python-version }}") == 1
-    ci.write_text(text.replace("python-version: ${{ matrix.python-version }}", "python_version: ${{ matrix.python-version }}"))
+    text, given = ci.read_text("utf-8"), "python-version: ${{ matrix.python-version }}"
+    assert text.count(given) == 1
+    ci.write_text(text.replace(given, given.replace("python-version", "python_version")))
     assert project_problems(project) == [
         "ci.yml test: $/.github/actions/setup has no input 'python_version'",
         "ci.yml test: $/.github/actions/setup needs input 'python-version'",
@@ -174,7 +175,8 @@ def test_the_checks_find_what_they_look_for():
         {"uses": "$/.github/actions/setup", "with": {"pyhton-version": "3.13"}},
         {"uses": "$/.github/actions/gone"},
     ]}}}
-    own = {"$/.github/actions/setup": {"inputs": {"python-version": {"required": True, "default": False}}, "outputs": []}}
+    setup = {"inputs": {"python-version": {"required": True, "default": False}}, "outputs": []}
+    own = {"$/.github/actions/setup": setup}
     assert problems_of(workflow, "w.yml", own) == [
         "w.yml job: actions/checkout has no input 'fetch_depth'",
         "w.yml job: aws-actions/amazon-ecs-deploy-task-definition needs input 'task-definition'",

@@ -13,8 +13,12 @@ ROWS = [
     {},
     {"package_manager": "uv", "dependency_audit": "safety"},
     {"package_manager": "uv", "environments": "staging:release/next, production:main"},
-    {"dependency_audit": "none", "environments": "staging:release/next, production:main", "deploy_target": "none",
-     "container_registry": "none"},
+    {
+        "dependency_audit": "none",
+        "environments": "staging:release/next, production:main",
+        "deploy_target": "none",
+        "container_registry": "none",
+    },
     {"os_matrix": "ubuntu-latest, windows-latest, macos-latest", "deploy_target": "ecs", "container_registry": "ecr"},
 ]
 
@@ -22,6 +26,10 @@ ROWS = [
 def github_files(project) -> dict[str, str]:
     folder = project.path / ".github"
     return {path.relative_to(folder).as_posix(): path.read_text("utf-8") for path in sorted(folder.rglob("*.yml"))}
+
+
+def workflow_jobs(project, name: str) -> dict:
+    return project.yaml(f".github/workflows/{name}")["jobs"]
 
 
 def jobs_of(project):
@@ -70,8 +78,11 @@ def test_the_setup_action_follows_the_answers(cookies, row):
     action = project.yaml(".github/actions/setup/action.yml")
     assert action["runs"]["using"] == "composite"
     assert action["inputs"]["python-version"]["required"] is True
-    assert action["inputs"]["install"] == {"description": action["inputs"]["install"]["description"],
-                                           "required": False, "default": "true"}
+    assert action["inputs"]["install"] == {
+        "description": action["inputs"]["install"]["description"],
+        "required": False,
+        "default": "true",
+    }
     setup, install = action["runs"]["steps"]
     cached = answers.ci_caches(project.context)
     if project.context["package_manager"] == "uv":
@@ -94,7 +105,7 @@ def test_the_setup_action_follows_the_answers(cookies, row):
 @pytest.mark.parametrize("audit", CHOICES["dependency_audit"])
 def test_the_audit_is_one_workflow_that_ci_and_the_nightly_run_call(cookies, audit):
     project = bake(cookies, dependency_audit=audit)
-    callers = {name: project.yaml(f".github/workflows/{name}")["jobs"].get("audit") for name in ("ci.yml", "security.yml")}
+    callers = {name: workflow_jobs(project, name).get("audit") for name in ("ci.yml", "security.yml")}
     if audit == "none":
         assert not project.exists(".github/workflows/audit.yml") and callers == {"ci.yml": None, "security.yml": None}
         return

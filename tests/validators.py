@@ -109,7 +109,9 @@ def zizmor(*projects) -> int:
     command = [tool("zizmor"), "--offline", "--persona=pedantic", "--no-progress", "--color=never"]
     result = run([*command, *map(str, dirs)])
     assert result.returncode == 0, f"zizmor found problems\n{output(result)}"
-    expected = [f for d in dirs for f in [*workflows(d), *own_actions(d), d / ".github" / "dependabot.yml"] if f.exists()]
+    expected = [
+        f for d in dirs for f in [*workflows(d), *own_actions(d), d / ".github" / "dependabot.yml"] if f.exists()
+    ]
     audited = set(re.findall(r"completed (\S+)", result.stderr))
     missed = [f for f in expected if not any(Path(a).resolve() == f.resolve() for a in audited)]
     assert not missed, f"zizmor did not audit {missed}\n{output(result)}"
