@@ -124,3 +124,8 @@ def test_the_audit_is_one_workflow_that_ci_and_the_nightly_run_call(cookies, aud
         assert job["steps"][0]["id"] == "key" and audited["if"] == "steps.key.outputs.present == 'true'"
     else:
         assert "env" not in job and "if" not in audited
+
+
+def test_the_readme_tells_your_own_runners_what_the_action_needs(cookies):
+    readme = " ".join(bake(cookies, runner="self-hosted, linux").text("README.md").split())
+    assert "They need bash and runner 2.336.0 or newer: the jobs name `.github/actions/setup` as `$/" in readme
