@@ -127,7 +127,7 @@ def test_generated_pipeline_follows_the_answers(cookies, row):
         assert_hardened(project, name, data, context)
         assert_pinned(project.text(f".github/workflows/{name}"))
         assert_runs_tasks(project, data)
-    assert_dependabot(project.yaml(".github/dependabot.yml"), context)
+    assert_dependabot(project, project.yaml(".github/dependabot.yml"), context)
     assert_actionlint_config(project, context)
     assert_readme_draws_the_pipeline(project, ci)
     assert_readme_lists_the_settings(project)
@@ -332,9 +332,13 @@ def assert_runs_tasks(project, data):
     assert ("audit" in tasks) == (project.context["dependency_audit"] != "none")
 
 
-def assert_dependabot(config, context):
+def assert_dependabot(project, config, context):
     updates = config["updates"]
     assert [update["package-ecosystem"] for update in updates] == [context["package_manager"], "github-actions", "docker"]
+    # Dependabot reads the action.yml only of the folders named: every one of the project's own.
+    actions = project.path.glob(".github/actions/*/action.yml")
+    own = sorted("/" + path.parent.relative_to(project.path).as_posix() for path in actions)
+    assert own and updates[1]["directories"] == ["/", *own]
     for update in updates:
         assert update["cooldown"]["default-days"] >= 3 and update["groups"]
 
