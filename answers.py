@@ -90,6 +90,7 @@ PRUNED_PATHS: dict[tuple[str, str], list[str]] = {
 # Files kept only while a condition on the answers holds.
 KEPT_WHEN = {
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
+    ".github/workflows/audit.yml": lambda answers: answers["dependency_audit"] != "none",
     # The cloud set-up (scripts/bootstrap_<cloud>.sh) for the registry and the deploy target.
     "scripts/bootstrap_aws.sh": lambda answers: "ecr" in cloud_parts(answers),
     "scripts/bootstrap_gcp.sh": lambda answers: "gar" in cloud_parts(answers),

@@ -1,8 +1,10 @@
 """The actions the generated workflows use, checked against their own action.yml at the pinned
 commit (tests/data/action-metadata.json, from scripts/action_metadata.py): every `with:` key is a
 declared input, every required input without a default is given, every `steps.<id>.outputs.<name>`
-read is a declared output (or, for a `run:` step, one its script writes); the same for the calls
-of the reusable deploy.yml. And every tool an action downloads at run time is pinned."""
+read is a declared output (or, for a `run:` step, one its script writes); the same for the
+project's own actions (`$/.github/actions/<name>`, against the baked action.yml, whose own steps are
+checked in turn) and the calls of its reusable workflows. And every tool an action downloads at run
+time is pinned."""
 
 from __future__ import annotations
 
@@ -26,9 +28,26 @@ IDS = [pair_id(row) for row in PAIRS] + ["uv-safety-self-hosted", "no-codecov-re
 
 
 def action_of(step) -> str | None:
-    """'owner/repo[/path]' of a step's pinned action; None for a run step or a local workflow."""
+    """'owner/repo[/path]' of a step's pinned action; None for a run step or the project's own action."""
     uses = step.get("uses", "")
     return uses.split("@")[0] if uses and not uses.startswith(("$/", "./")) else None
+
+
+def own_actions(project) -> dict[str, dict]:
+    """The project's own actions, by the `uses` that names them, as metadata of METADATA's shape,
+    and each one's own steps (a composite action's `runs`), to be checked like a job's."""
+    found = {}
+    for path in sorted((project.path / ".github" / "actions").glob("*/action.yml")):
+        action = yaml.safe_load(path.read_text("utf-8"))
+        inputs = {
+            key: {"required": bool(spec.get("required")), "default": "default" in spec}
+            for key, spec in (action.get("inputs") or {}).items()
+        }
+        folder = path.parent.relative_to(project.path).as_posix()
+        for prefix in ("$/", "./"):
+            outputs = sorted(action.get("outputs") or {})
+            found[prefix + folder] = {"inputs": inputs, "outputs": outputs, "runs": action["runs"]}
+    return found
 
 
 def written_outputs(script: str) -> set[str]:
@@ -40,14 +59,23 @@ def written_outputs(script: str) -> set[str]:
     return set(lines)
 
 
-def problems_of(workflow: dict, name: str) -> list[str]:
-    """What in one workflow disagrees with its actions' metadata."""
+def problems_of(workflow: dict, name: str, own: dict[str, dict] | None = None) -> list[str]:
+    """What in one workflow disagrees with its actions' metadata (`own`: the project's own actions)."""
     problems = []
     for job_id, job in workflow["jobs"].items():
         where = f"{name} {job_id}"
         declared: dict[str, set[str] | None] = {}
         for step in job.get("steps", []):
             action = action_of(step)
+            if action is None and "uses" in step:  # the project's own action
+                meta = (own or {}).get(step["uses"])
+                if meta is None:
+                    problems.append(f"{where}: no action.yml at {step['uses']}")
+                    continue
+                problems += inputs_problems(where, step["uses"], meta, step)
+                if "id" in step:
+                    declared[step["id"]] = set(meta["outputs"])
+                continue
             if action is None:
                 if "id" in step:
                     declared[step["id"]] = written_outputs(step.get("run", ""))
@@ -59,12 +87,7 @@ def problems_of(workflow: dict, name: str) -> list[str]:
             pinned = step["uses"].split("@")[1].split()[0]
             if meta["sha"] != pinned:
                 problems.append(f"{where}: {action}'s metadata is for {meta['sha'][:7]}, the step pins {pinned[:7]}")
-            given = set(step.get("with", {}))
-            problems += [f"{where}: {action} has no input {key!r}" for key in sorted(given - set(meta["inputs"]))]
-            problems += [
-                f"{where}: {action} needs input {key!r}" for key, spec in sorted(meta["inputs"].items())
-                if spec["required"] and not spec["default"] and key not in given
-            ]
+            problems += inputs_problems(where, action, meta, step)
             if "id" in step:
                 declared[step["id"]] = set(meta["outputs"])
         for step_id, output in OUTPUT_READ.findall(yaml.safe_dump(job)):
@@ -75,17 +98,43 @@ def problems_of(workflow: dict, name: str) -> list[str]:
     return problems
 
 
+def inputs_problems(where: str, action: str, meta: dict, step: dict) -> list[str]:
+    """A step's `with:` keys against its action's inputs: none unknown, every required one given."""
+    given = set(step.get("with", {}))
+    problems = [f"{where}: {action} has no input {key!r}" for key in sorted(given - set(meta["inputs"]))]
+    return problems + [
+        f"{where}: {action} needs input {key!r}" for key, spec in sorted(meta["inputs"].items())
+        if spec["required"] and not spec["default"] and key not in given
+    ]
+
+
+def project_problems(project) -> list[str]:
+    """Every workflow of a baked project, and its own actions' steps, against the metadata."""
+    own = own_actions(project)
+    problems = []
+    for uses, meta in own.items():
+        if uses.startswith("$/"):
+            problems += problems_of({"jobs": {"runs": meta["runs"]}}, f"{uses[2:]}/action.yml")
+    for path in sorted((project.path / ".github" / "workflows").glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text("utf-8"))
+        problems += problems_of(workflow, path.name, own) + call_problems(project, workflow, path.name)
+    return problems
+
+
 def call_problems(project, workflow: dict, name: str) -> list[str]:
-    """Calls of the reusable deploy.yml: every input and secret it declares, the required ones given."""
+    """Calls of the reusable workflows (deploy.yml, audit.yml): every input and secret given is one
+    it declares, the required ones given."""
     problems = []
     for job_id, job in workflow["jobs"].items():
         if job.get("uses", "").startswith("$/"):
-            called = project.yaml(job["uses"].removeprefix("$/"))[True]["workflow_call"]
+            path = job["uses"].removeprefix("$/")
+            called = project.yaml(path)[True]["workflow_call"] or {}
+            where, called_name = f"{name} {job_id}", path.rpartition("/")[2]
             for kind, given in (("inputs", job.get("with", {})), ("secrets", job.get("secrets", {}))):
                 spec = called.get(kind) or {}
-                problems += [f"{name} {job_id}: deploy.yml has no {kind[:-1]} {key!r}" for key in given if key not in spec]
+                problems += [f"{where}: {called_name} has no {kind[:-1]} {key!r}" for key in given if key not in spec]
                 problems += [
-                    f"{name} {job_id}: deploy.yml needs {kind[:-1]} {key!r}" for key, value in spec.items()
+                    f"{where}: {called_name} needs {kind[:-1]} {key!r}" for key, value in spec.items()
                     if value.get("required") and key not in given
                 ]
     return problems
@@ -94,12 +143,22 @@ def call_problems(project, workflow: dict, name: str) -> list[str]:
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_every_action_is_used_as_its_metadata_declares(cookies, row):
     project = bake(cookies, **row)
-    problems = []
-    for path in sorted((project.path / ".github" / "workflows").glob("*.yml")):
-        workflow = yaml.safe_load(path.read_text("utf-8"))
-        problems += problems_of(workflow, path.name) + call_problems(project, workflow, path.name)
-    assert problems == []
+    assert project_problems(project) == []
     assert_downloads_pinned(project)
+
+
+def test_a_misspelt_input_of_the_project_s_own_action_is_found(cookies):
+    project = bake(cookies)
+    ci = project.path / ".github" / "workflows" / "ci.yml"
+    text, given = ci.read_text("utf-8"), "python-version: ${{ matrix.python-version }}"
+    assert text.count(given) == 1
+    ci.write_text(text.replace(given, given.replace("python-version", "python_version")))
+    assert project_problems(project) == [
+        "ci.yml test: $/.github/actions/setup has no input 'python_version'",
+        "ci.yml test: $/.github/actions/setup needs input 'python-version'",
+    ]
+    (project.path / ".github" / "actions" / "setup" / "action.yml").unlink()
+    assert "ci.yml lint: no action.yml at $/.github/actions/setup" in project_problems(project)
 
 
 def test_the_checks_find_what_they_look_for():
@@ -113,13 +172,20 @@ def test_the_checks_find_what_they_look_for():
         {"uses": f"docker/login-action@{'1' * 40}"},
         {"run": "echo", "env": {"A": "${{ steps.out.outputs.sha }}", "B": "${{ steps.made.outputs.tag }}",
                                 "C": "${{ steps.gone.outputs.x }}", "D": "${{ steps.made.outputs.digest }}"}},
+        {"uses": "$/.github/actions/setup", "with": {"pyhton-version": "3.13"}},
+        {"uses": "$/.github/actions/gone"},
     ]}}}
-    assert problems_of(workflow, "w.yml") == [
+    setup = {"inputs": {"python-version": {"required": True, "default": False}}, "outputs": []}
+    own = {"$/.github/actions/setup": setup}
+    assert problems_of(workflow, "w.yml", own) == [
         "w.yml job: actions/checkout has no input 'fetch_depth'",
         "w.yml job: aws-actions/amazon-ecs-deploy-task-definition needs input 'task-definition'",
         "w.yml job: no metadata for someone/unknown; add it with scripts/action_metadata.py",
         f"w.yml job: docker/login-action's metadata is for {answers.PINS['docker/login-action']['sha'][:7]},"
         " the step pins 1111111",
+        "w.yml job: $/.github/actions/setup has no input 'pyhton-version'",
+        "w.yml job: $/.github/actions/setup needs input 'python-version'",
+        "w.yml job: no action.yml at $/.github/actions/gone",
         "w.yml job: steps.out has no output 'sha'",
         "w.yml job: steps.made has no output 'tag'",
         "w.yml job: reads steps.gone, a step it does not have",
@@ -139,25 +205,27 @@ TOOLS = answers.TOOLS
 def assert_downloads_pinned(project):
     """Every step whose action fetches a tool names the tool's pinned version; no `latest`."""
     texts = [path.read_text("utf-8") for path in (project.path / ".github" / "workflows").glob("*.yml")]
-    assert not any("zizmor: ignore" in text for text in texts), "no finding is suppressed"
-    for text in texts:
-        for job in yaml.safe_load(text)["jobs"].values():
-            for step in job.get("steps", []):
-                action, given = action_of(step), step.get("with", {})
-                assert "latest" not in {str(value) for value in given.values()}, step
-                if action == "Azure/setup-kubectl":
-                    assert given["version"] == TOOLS["kubectl"]["version"]
-                elif action == "docker/setup-buildx-action":
-                    buildkit = TOOLS["buildkit"]
-                    assert given["driver-opts"] == f"image={buildkit['image']}:{buildkit['version']}@{buildkit['digest']}"
-                elif action == "astral-sh/setup-uv":
-                    assert given["version-file"] == "requirements-uv.txt" and project.exists("requirements-uv.txt")
-                elif action == "codecov/codecov-action":
-                    assert given["version"] == TOOLS["codecov-cli"]["version"] and given.get("skip_validation") is not True
-                elif action == "google-github-actions/deploy-cloudrun":
-                    assert given["gcloud_version"] == TOOLS["gcloud"]["version"]
-                elif action == "aquasecurity/trivy-action":
-                    assert given["version"] == answers.PINS["aquasecurity/trivy-action"]["trivy"]
+    own = [path.read_text("utf-8") for path in (project.path / ".github" / "actions").glob("*/action.yml")]
+    assert not any("zizmor: ignore" in text for text in texts + own), "no finding is suppressed"
+    jobs = [job for text in texts for job in yaml.safe_load(text)["jobs"].values()]
+    jobs += [yaml.safe_load(text)["runs"] for text in own]  # a composite action's steps
+    for job in jobs:
+        for step in job.get("steps", []):
+            action, given = action_of(step), step.get("with", {})
+            assert "latest" not in {str(value) for value in given.values()}, step
+            if action == "Azure/setup-kubectl":
+                assert given["version"] == TOOLS["kubectl"]["version"]
+            elif action == "docker/setup-buildx-action":
+                buildkit = TOOLS["buildkit"]
+                assert given["driver-opts"] == f"image={buildkit['image']}:{buildkit['version']}@{buildkit['digest']}"
+            elif action == "astral-sh/setup-uv":
+                assert given["version-file"] == "requirements-uv.txt" and project.exists("requirements-uv.txt")
+            elif action == "codecov/codecov-action":
+                assert given["version"] == TOOLS["codecov-cli"]["version"] and given.get("skip_validation") is not True
+            elif action == "google-github-actions/deploy-cloudrun":
+                assert given["gcloud_version"] == TOOLS["gcloud"]["version"]
+            elif action == "aquasecurity/trivy-action":
+                assert given["version"] == answers.PINS["aquasecurity/trivy-action"]["trivy"]
 
 
 def test_one_uv_for_ci_the_image_and_pre_commit(cookies):

@@ -91,6 +91,28 @@ def test_github_expressions_are_left_to_github():
 COMMAND_JOBS = ["lint", "bandit", "test", "audit"]
 
 
+def runner_steps(project, job: dict) -> tuple[dict, list[dict]]:
+    """A ci.yml job and its steps as the runner takes them: a reusable workflow's job in place of
+    its call, the project's own action's steps (those its inputs switch on) in place of its use."""
+    if "uses" in job:
+        (job,) = workflow(project, job["uses"].removeprefix("$/").rpartition("/")[2])["jobs"].values()
+    steps = []
+    for step in job["steps"]:
+        if not step.get("uses", "").startswith("$/.github/actions/"):
+            steps.append(step)
+            continue
+        action = project.yaml(step["uses"].removeprefix("$/") + "/action.yml")
+        given = {key: str(value).lower() for key, value in step.get("with", {}).items()}
+        inputs = {key: spec.get("default", "") for key, spec in action["inputs"].items()} | given
+        for inner in action["runs"]["steps"]:
+            if "if" in inner:  # the one form the action uses: inputs.<name> == '<value>'
+                name, value = re.fullmatch(r"inputs\.([\w-]+) == '(\w+)'", inner["if"]).groups()
+                if inputs[name] != value:
+                    continue
+            steps.append(inner)
+    return job, steps
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "row",
@@ -113,9 +135,12 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
         env["UV_PYTHON"] = python
 
     done = set()  # the jobs share one environment here: an install that passed need not rerun
+    ran = set()
     for name in COMMAND_JOBS:
-        job = ci["jobs"][name]
-        for step in job["steps"]:
+        job, steps = runner_steps(project, ci["jobs"][name])
+        for step in steps:
+            if "run" in step:
+                ran.add(step["run"])
             if "run" not in step or step["run"] in done:
                 continue
             step_env = {**job.get("env", {}), **step.get("env", {})}
@@ -143,11 +168,12 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
                 coverage = float(ET.parse(project.path / "coverage.xml").getroot().get("line-rate"))
                 assert coverage > 0.95, f"the generated project's own coverage is {coverage:.1%}"
         # The files the job's later steps upload are the ones its commands wrote.
-        for step in job["steps"]:
+        for step in steps:
             with_ = step.get("with", {})
             for key in ("path", "sarif_file", "files"):
                 if key in with_ and "${{" not in with_[key]:
                     assert (project.path / with_[key]).is_file(), f"{name} uploads {with_[key]}, which no step wrote"
+    assert "python tasks.py install" in ran and "python tasks.py audit" in ran
 
 
 @pytest.mark.parametrize(
@@ -163,18 +189,18 @@ def test_safety_skips_visibly_without_its_key_on_pull_requests_only(cookies, tmp
     from workflow_steps import run_step, step
 
     project = bake(cookies, dependency_audit="safety")
-    for name in ("ci.yml", "security.yml"):
-        script = step(project, name, "audit", id="key")["run"]
-        result, outputs = run_step(project, script, {"SAFETY_API_KEY": key, "EVENT": event}, tmp_path, check=False)
-        assert (result.returncode == 0) == (present is not None), result.stdout
-        assert outputs == ({"present": present} if present else {}) and message in result.stdout
+    # ci.yml (push, pull_request) and security.yml (schedule) both call audit.yml.
+    script = step(project, "audit.yml", "audit", id="key")["run"]
+    result, outputs = run_step(project, script, {"SAFETY_API_KEY": key, "EVENT": event}, tmp_path, check=False)
+    assert (result.returncode == 0) == (present is not None), result.stdout
+    assert outputs == ({"present": present} if present else {}) and message in result.stdout
 
 
 def test_a_fork_s_pull_request_never_runs_on_your_own_runners(cookies):
     """Its jobs go to GitHub's runners (the runs-on of every job outside the matrix says so), and
     the README warns what a public repository must also set."""
     project = bake(cookies, runner="self-hosted, linux")
-    for name in ("ci.yml", "security.yml", "release.yml", "deploy.yml"):
+    for name in ("ci.yml", "security.yml", "release.yml", "deploy.yml", "audit.yml"):
         for job in project.yaml(f".github/workflows/{name}")["jobs"].values():
             if "runs-on" in job and "matrix" not in str(job["runs-on"]):
                 assert job["runs-on"].startswith("${{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || "), name

@@ -120,11 +120,14 @@ def test_generated_pipeline_follows_the_answers(cookies, row):
     assert_image_jobs(ci, context)
     assert_security_workflow(security, context)
     assert_release_workflow(release, context)
-    for name, data in [("ci.yml", ci), ("security.yml", security), ("release.yml", release)]:
+    named = [("ci.yml", ci), ("security.yml", security), ("release.yml", release)]
+    if context["dependency_audit"] != "none":
+        named.append(("audit.yml", workflow(project, "audit.yml")))
+    for name, data in named:
         assert_hardened(project, name, data, context)
         assert_pinned(project.text(f".github/workflows/{name}"))
         assert_runs_tasks(project, data)
-    assert_dependabot(project.yaml(".github/dependabot.yml"), context)
+    assert_dependabot(project, project.yaml(".github/dependabot.yml"), context)
     assert_actionlint_config(project, context)
     assert_readme_draws_the_pipeline(project, ci)
     assert_readme_lists_the_settings(project)
@@ -151,15 +154,8 @@ def assert_ci_jobs(ci, context):
     assert gate["if"] == "always()"
     skippable = {"dependency-review"} | ({"build"} if "build" in jobs else set())
     assert set(answers.split_list(gate["steps"][0]["with"]["allowed-skips"])) == skippable
-    audit = jobs.get("audit")
-    if context["dependency_audit"] == "safety":
-        assert audit["env"] == {"SAFETY_API_KEY": "${{ secrets.SAFETY_API_KEY }}"}
-        # Without the key (fork and Dependabot pull requests), the audit step skips, visibly.
-        assert audit["steps"][0]["id"] == "key"
-        (audited,) = [step for step in audit["steps"] if step.get("run") == "python tasks.py audit"]
-        assert audited["if"] == "steps.key.outputs.present == 'true'"
-    elif audit:
-        assert "env" not in audit
+    if "audit" in jobs:  # audit.yml, which security.yml calls too (tests/test_setup_action.py)
+        assert jobs["audit"]["uses"] == "$/.github/workflows/audit.yml"
     bandit = {step.get("uses", "").split("@")[0]: step for step in jobs["bandit"]["steps"]}
     assert bandit["actions/upload-artifact"]["with"]["path"] == "bandit-report.json"
     assert bandit["github/codeql-action/upload-sarif"]["with"]["sarif_file"] == "bandit.sarif"
@@ -237,9 +233,10 @@ def assert_image_jobs(ci, context):
 
 def assert_security_workflow(security, context):
     assert set(security["on"]) == {"schedule", "workflow_dispatch"}
-    jobs = {"bandit", "trivy-fs", "codeql"}
+    jobs = {"trivy-fs", "codeql"}  # bandit's findings change with the code only: ci.yml's
     if context["dependency_audit"] != "none":
         jobs.add("audit")
+        assert security["jobs"]["audit"]["uses"] == "$/.github/workflows/audit.yml"
     if context["container_registry"] != "none":
         jobs.add("trivy-image")
         tags = security["jobs"]["trivy-image"]["strategy"]["matrix"]["tag"]
@@ -273,17 +270,6 @@ def assert_hardened(project, name, data, context):
             assert "${{" not in step.get("run", ""), f"{where}: an expression inside run: pass it in env:"
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False, where
-            if step.get("uses", "").startswith("actions/setup-python@"):
-                assert context["package_manager"] == "pip", where
-                if answers.ci_caches(context):
-                    assert step["with"]["cache"] == "pip" and step["with"]["cache-dependency-path"] == "requirements*.txt"
-                else:  # a deploy branch named for releases: its runs ship, nothing cached feeds them
-                    assert "cache" not in step["with"], where
-            if step.get("uses", "").startswith("astral-sh/setup-uv@"):
-                assert context["package_manager"] == "uv", where
-                assert step["with"]["activate-environment"] is True
-                assert step["with"]["enable-cache"] is answers.ci_caches(context)
-                assert step["with"]["version-file"] == "requirements-uv.txt"
 
 
 def assert_runs_on(runs_on, labels, context, where):
@@ -346,9 +332,13 @@ def assert_runs_tasks(project, data):
     assert ("audit" in tasks) == (project.context["dependency_audit"] != "none")
 
 
-def assert_dependabot(config, context):
+def assert_dependabot(project, config, context):
     updates = config["updates"]
     assert [update["package-ecosystem"] for update in updates] == [context["package_manager"], "github-actions", "docker"]
+    # Dependabot reads the action.yml only of the folders named: every one of the project's own.
+    actions = project.path.glob(".github/actions/*/action.yml")
+    own = sorted("/" + path.parent.relative_to(project.path).as_posix() for path in actions)
+    assert own and updates[1]["directories"] == ["/", *own]
     for update in updates:
         assert update["cooldown"]["default-days"] >= 3 and update["groups"]
 

@@ -66,6 +66,11 @@ def workflows(project: Path) -> list[Path]:
     return sorted((project / ".github" / "workflows").glob("*.y*ml"))
 
 
+def own_actions(project: Path) -> list[Path]:
+    """The project's own actions (.github/actions/<name>/action.yml)."""
+    return sorted((project / ".github" / "actions").glob("*/action.y*ml"))
+
+
 def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
@@ -95,7 +100,8 @@ def actionlint(*projects) -> int:
 
 
 def zizmor(*projects) -> int:
-    """zizmor's pedantic persona, offline, over the workflows and dependabot.yml of every project.
+    """zizmor's pedantic persona, offline, over the workflows, own actions and dependabot.yml of
+    every project.
     Returns the findings that ignore comments suppressed (reported, never hidden)."""
     dirs, ignored_before = unchecked("zizmor", paths(projects))
     if not dirs:
@@ -103,7 +109,9 @@ def zizmor(*projects) -> int:
     command = [tool("zizmor"), "--offline", "--persona=pedantic", "--no-progress", "--color=never"]
     result = run([*command, *map(str, dirs)])
     assert result.returncode == 0, f"zizmor found problems\n{output(result)}"
-    expected = [f for d in dirs for f in [*workflows(d), d / ".github" / "dependabot.yml"] if f.exists()]
+    expected = [
+        f for d in dirs for f in [*workflows(d), *own_actions(d), d / ".github" / "dependabot.yml"] if f.exists()
+    ]
     audited = set(re.findall(r"completed (\S+)", result.stderr))
     missed = [f for f in expected if not any(Path(a).resolve() == f.resolve() for a in audited)]
     assert not missed, f"zizmor did not audit {missed}\n{output(result)}"
@@ -117,7 +125,7 @@ def zizmor(*projects) -> int:
 
 
 def check_schemas(*projects) -> int:
-    """check-jsonschema's bundled (SchemaStore) schemas: every workflow and dependabot.yml.
+    """check-jsonschema's bundled (SchemaStore) schemas: every workflow, own action and dependabot.yml.
     Returns the files checked."""
     dirs, checked = unchecked("check-jsonschema", paths(projects))
     if not dirs:
@@ -125,12 +133,16 @@ def check_schemas(*projects) -> int:
     for schema, files in [
         ("vendor.github-workflows", [f for d in dirs for f in workflows(d)]),
         ("vendor.dependabot", [d / ".github" / "dependabot.yml" for d in dirs]),
+        ("vendor.github-actions", [f for d in dirs for f in own_actions(d)]),
     ]:
         files = [f for f in files if f.exists()]
+        if schema == "vendor.github-actions" and not files:
+            continue  # the template's own .github has no actions of its own
         assert files, f"no files for {schema}"
         result = run([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
         assert result.returncode == 0, f"{schema} rejects a file\n{output(result)}"
         checked += len(files)
     for project in dirs:
-        passed("check-jsonschema", project, len(workflows(project)) + (project / ".github" / "dependabot.yml").exists())
+        mine = len(workflows(project)) + len(own_actions(project)) + (project / ".github" / "dependabot.yml").exists()
+        passed("check-jsonschema", project, mine)
     return checked
