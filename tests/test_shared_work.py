@@ -36,8 +36,8 @@ def project(path, workflow=WORKFLOW):
 def tool_runs(monkeypatch):
     """The validators' tool runs, counted; and a session memory of its own."""
     runs = []
-    original = validators.run
-    monkeypatch.setattr(validators, "run", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd))
+    original = validators.capture
+    monkeypatch.setattr(validators, "capture", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd))
     monkeypatch.setattr(validators, "PASSED", {})
     return runs
 

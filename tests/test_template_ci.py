@@ -2,7 +2,6 @@
 
 import validators
 from helpers import ROOT
-from test_workflows import assert_pinned
 
 
 def test_template_workflow_passes_the_validators():
@@ -12,7 +11,7 @@ def test_template_workflow_passes_the_validators():
 
 
 def test_template_workflow_uses_the_pinned_actions():
-    assert_pinned((ROOT / ".github/workflows/template.yml").read_text("utf-8"))
+    validators.assert_pinned((ROOT / ".github/workflows/template.yml").read_text("utf-8"))
 
 
 def test_template_workflow_runs_the_readme_test_command():

@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ET
 import pytest
 import validators
 from helpers import ROOT, answers, bake, find_python, run
-from test_workflows import workflow
 
 # Each validator must be able to fail, or its silence proves nothing.
 BAD_WORKFLOW = """\
@@ -101,7 +100,7 @@ COMMAND_JOBS = ["lint", "bandit", "test", "audit"]
 )
 def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
     project = bake(cookies, **row)
-    ci = workflow(project, "ci.yml")
+    ci = project.workflow("ci.yml")
     # What setup-python (or setup-uv with activate-environment) leaves: a matrix Python first on PATH.
     python = find_python(ci["jobs"]["test"]["strategy"]["matrix"]["python-version"])
     venv = project.path / ".venv"
