@@ -25,8 +25,11 @@ def _template_from_this_checkout(request):
 def baked(cookies_session) -> Bakes:
     """`baked(**answers)`: one bake per distinct set of answers for the whole session (per xdist
     worker), for tests that only read the project. A test that installs into the project, runs
-    its tools there or changes its files bakes its own with `bake(cookies, **answers)`."""
-    return Bakes(cookies_session)
+    its tools there or changes its files bakes its own with `bake(cookies, **answers)`: the
+    session ends in an error naming any shared bake a test changed."""
+    bakes = Bakes(cookies_session)
+    yield bakes
+    assert not bakes.changed(), f"tests changed these shared bakes (answers -> files): {bakes.changed()}"
 
 
 # The test-only WSGI module of `service`.

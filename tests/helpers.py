@@ -3,6 +3,7 @@ runs its tasks and serves itself (`Baked`), made by `bake` (or the session's `ba
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import itertools
 import json
@@ -322,17 +323,37 @@ def bake(cookies, **overrides) -> Baked:
 
 
 class Bakes:
-    """A session's bakes, one per distinct set of answers (the `baked` fixture in conftest.py)."""
+    """A session's bakes, one per distinct set of answers (the `baked` fixture in conftest.py), for
+    tests that only read them: `changed()` names any whose files a test changed after all."""
 
     def __init__(self, cookies_session):
         self._cookies = cookies_session
         self._projects: dict[str, Baked] = {}
+        self._contents: dict[str, dict[str, str]] = {}
 
     def __call__(self, **overrides) -> Baked:
         key = json.dumps(overrides, sort_keys=True)
         if key not in self._projects:
             self._projects[key] = bake(self._cookies, **overrides)
+            self._contents[key] = contents(self._projects[key].path)
         return self._projects[key]
+
+    def changed(self) -> dict[str, list[str]]:
+        """The answers of each shared bake whose files changed -> the files added, removed or changed."""
+        found = {}
+        for key, project in self._projects.items():
+            before, now = self._contents[key], contents(project.path)
+            if now != before:
+                found[key] = sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
+        return found
+
+
+def contents(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (bytecode caches too) -> a digest of its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in folder.rglob("*") if path.is_file()
+    }
 
 
 def cookiecutter_command(

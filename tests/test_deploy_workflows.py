@@ -171,8 +171,8 @@ GOOD_RELEASE = {"IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": COMMIT}
         pytest.param({"IMAGE": "", "DIGEST": "", "COMMIT": ""}, ["image", "digest", "commit"], id="empty"),
     ],
 )
-def test_the_release_is_checked_before_any_approval(cookies, tmp_path, release, errors):
-    project = bake(cookies)
+def test_the_release_is_checked_before_any_approval(baked, tmp_path, release, errors):
+    project = baked()
     script = step(project, "deploy.yml", "check", name="Check the image, digest and commit")["run"]
     result, _ = run_step(project, script, release, tmp_path, check=False)
     assert (result.returncode != 0) == bool(errors)
@@ -204,8 +204,8 @@ PROVENANCE = [
 
 
 @pytest.mark.parametrize(("certificates", "commit", "refused"), PROVENANCE)
-def test_deploys_only_what_ci_built_on_a_deploy_branch_from_that_commit(cookies, tmp_path, certificates, commit, refused):
-    project = bake(cookies, environments="staging:develop, production:main")
+def test_deploys_only_what_ci_built_on_a_deploy_branch_from_that_commit(baked, tmp_path, certificates, commit, refused):
+    project = baked(environments="staging:develop, production:main")
     result = verify_provenance(project, tmp_path, "deploy.yml", "check", certificates, commit)
     if refused is None:
         assert result.returncode == 0, result.stdout + result.stderr

@@ -158,10 +158,10 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
         pytest.param("pull_request", "k", "true", "", id="pr-with-key"),
     ],
 )
-def test_safety_skips_visibly_without_its_key_on_pull_requests_only(cookies, tmp_path, event, key, present, message):
+def test_safety_skips_visibly_without_its_key_on_pull_requests_only(baked, tmp_path, event, key, present, message):
     from workflow_steps import run_step, step
 
-    project = bake(cookies, dependency_audit="safety")
+    project = baked(dependency_audit="safety")
     for name in ("ci.yml", "security.yml"):
         script = step(project, name, "audit", id="key")["run"]
         result, outputs = run_step(project, script, {"SAFETY_API_KEY": key, "EVENT": event}, tmp_path, check=False)
