@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib.util
 import itertools
 import json
 import os
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -188,6 +190,19 @@ class Baked:
 
     def toml(self, relative: str) -> dict:
         return tomllib.loads(self.text(relative))
+
+    def module(self, relative: str) -> ModuleType:
+        """A module of the project, loaded from its file, leaving no bytecode behind (a shared bake
+        stays as baked)."""
+        path = self.path / relative
+        spec = importlib.util.spec_from_file_location(f"baked_{path.stem}_{id(self)}", path)
+        module = importlib.util.module_from_spec(spec)
+        writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.dont_write_bytecode = writes
+        return module
 
     def workflow(self, name: str) -> dict:
         """A generated workflow, its `on` key as written (YAML 1.1 reads `on` as true)."""

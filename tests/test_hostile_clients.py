@@ -10,7 +10,6 @@ request heads must not keep a fresh client from /healthz, and workers that come 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
 
 def corpus_module(service):
     """The baked project's tests/integration/hostile.py."""
-    path = service["tests/integration/hostile.py"]
-    spec = importlib.util.spec_from_file_location("hostile", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return service.module("tests/integration/hostile.py")
 
 
 def test_a_flood_of_malformed_requests_gets_4xx_and_kills_no_worker(service):

@@ -4,10 +4,8 @@ for the defaults, every value of every pipeline answer, and pairwise across them
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 
 import pytest
 import validators
@@ -70,18 +68,6 @@ def needs(job) -> set[str]:
 
 def branches(context) -> list[str]:
     return list(dict.fromkeys(env.branch for env in answers.check_environments(context["environments"]) if env.branch))
-
-
-def tasks_of(project) -> dict:
-    """The project's TASKS, from its tasks.py, leaving no bytecode behind (other tests read the bake)."""
-    spec = importlib.util.spec_from_file_location("baked_tasks", project["tasks.py"])
-    module = importlib.util.module_from_spec(spec)
-    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes
-    return module.TASKS
 
 
 def expected_ci_jobs(context) -> dict[str, set[str]]:
@@ -316,7 +302,7 @@ def assert_release_workflow(release, context):
 
 def assert_runs_tasks(project, data):
     """The workflows run the project's tasks (one place for commands), and only tasks that exist."""
-    tasks = tasks_of(project)
+    tasks = project.module("tasks.py").TASKS
     for job in data["jobs"].values():
         for step in job.get("steps", []):
             if command := step.get("run"):
