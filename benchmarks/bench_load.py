@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import RENDERED_DEFAULTS, UV_CACHE, Baked, project_venv  # noqa: E402
+from helpers import RENDERED_DEFAULTS, UV_CACHE, Baked  # noqa: E402
 
 BARE_APP = """\
 from flask import Flask
@@ -273,7 +273,7 @@ def bake(workdir: Path, template: Path | None = None) -> Baked:
 def install(project: Baked, venv: Path) -> Path:
     """The project's runtime pins in `venv`, made once and then reused."""
     python = venv / "bin" / "python"
-    return python if python.exists() else project_venv(project, venv, groups=())
+    return python if python.exists() else project.install(venv, groups=())
 
 
 def install_candidates(python: Path) -> None:

@@ -1,6 +1,6 @@
 """Checks of a baked project against the readers of its files, for the bake and answer tests to
-share: every file parses, YAML values that carry an answer, the Kubernetes objects `kubectl
-kustomize` makes."""
+share: no template residue and every file parses, YAML values that carry an answer, the Kubernetes
+objects `kubectl kustomize` makes."""
 
 from __future__ import annotations
 
@@ -16,8 +16,19 @@ import yaml
 from helpers import answers
 from validators import tool
 
+# Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own, and so are
+# docker/metadata-action's semver patterns `{{version}}`, `{{major}}.{{minor}}`.
+UNRENDERED = re.compile(r"(?<!\$)\{\{(?!(?:version|major|minor|patch)\}\})|\{%|%\}|\bcookiecutter\.")
 # A label value: at most 63 characters, alphanumerics at both ends, '-', '_', '.' between.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def assert_well_formed(project) -> None:
+    """No template residue in a baked project, and every file parses."""
+    for path in project.files():
+        text = path.read_text("utf-8")
+        assert not UNRENDERED.search(text), f"{path.name} has unrendered template text"
+    assert_parses(project.path)
 
 
 def assert_parses(project: Path) -> None:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, UV_CACHE, Bakes, bake, project_venv
-from served import TEST_APP
+from helpers import RENDERED_DEFAULTS, ROOT, UV_CACHE, Baked, Bakes, bake
 
 # The tools the tests run (uv, actionlint, shellcheck, zizmor, hadolint...) are installed beside
 # this interpreter, in .venv/bin, which need not be on PATH.
@@ -26,16 +25,46 @@ def _template_from_this_checkout(request):
 def baked(cookies_session) -> Bakes:
     """`baked(**answers)`: one bake per distinct set of answers for the whole session (per xdist
     worker), for tests that only read the project. A test that installs into the project, runs
-    its tools there or changes its files bakes its own with `bake(cookies, **answers)`."""
-    return Bakes(cookies_session)
+    its tools there or changes its files bakes its own with `bake(cookies, **answers)`: the
+    session ends in an error naming any shared bake a test changed."""
+    bakes = Bakes(cookies_session)
+    yield bakes
+    assert not bakes.changed(), f"tests changed these shared bakes (answers -> files): {bakes.changed()}"
+
+
+# The test-only WSGI module of `service`.
+TEST_APP = f'''\
+"""Test only, not shipped: the product's app with a slow route and one naming the worker."""
+
+import os
+import time
+
+from flask import request
+
+from {RENDERED_DEFAULTS["package_name"]}.wsgi import app
+
+
+@app.get("/test/slow")
+def slow():
+    time.sleep(float(request.args["seconds"]))
+    return {{"pid": os.getpid()}}
+
+
+@app.get("/test/pid")
+def pid():
+    time.sleep(0.01)
+    return {{"pid": os.getpid()}}
+'''
 
 
 @pytest.fixture(scope="session")
-def service(cookies_session, tmp_path_factory):
-    """The default project, the python of a venv with it installed, and a folder holding the
-    test-only WSGI module."""
+def service(cookies_session) -> Baked:
+    """The default project installed with its runtime dependencies, for the tests that serve it:
+    `service.serve()` runs TEST_APP (put in the environment's site-packages, not in the project),
+    `service.serve(service.wsgi_app)` the project's own app."""
     project = bake(cookies_session)
-    python = project_venv(project, tmp_path_factory.mktemp("venv"), groups=())
-    extra = tmp_path_factory.mktemp("test-app")
-    (extra / "test_app.py").write_text(TEST_APP, "utf-8")
-    return project, python, extra
+    project.install(groups=())
+    site_packages = project.run(project.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))")
+    (Path(site_packages.stdout.strip()) / "test_app.py").write_text(TEST_APP, "utf-8")
+    project.app = "test_app:app"
+    return project

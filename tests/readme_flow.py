@@ -121,7 +121,7 @@ def installed_folder(python: Path) -> str:
     return installed.read_text("utf-8") if installed.is_file() else str(installed)
 
 
-def free_port() -> int:
+def free_port() -> int:  # as helpers.free_port: this script runs alone, on Windows and macOS too
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -141,7 +141,7 @@ def run_command(command: Command, cwd: Path, env: dict[str, str], timeout: int =
     )
 
 
-def serve(command: Command, cwd: Path, env: dict[str, str], name: str, timeout: float = 90) -> dict:
+def run_serving_command(command: Command, cwd: Path, env: dict[str, str], name: str, timeout: float = 90) -> dict:
     """Start a serving command with PORT set to a free port (the environment wins over .env,
     as the README says), wait for /healthz, return /version, stop it."""
     port = free_port()
@@ -197,7 +197,7 @@ def run_sections(project: Path, readme: str, titles: list[str], env: dict[str, s
             if not command.runs_here:
                 continue
             if command.port:
-                serve(command, project, env, name)
+                run_serving_command(command, project, env, name)
             else:
                 run_command(command, project, env)
             ran.append(command.shell_line)

@@ -1,25 +1,15 @@
 """Cheap checks on every baked project: it bakes, renders fully, parses, and holds the right files."""
 
 import re
-import subprocess
-import sys
 
 import pytest
-from baked_checks import assert_parses
-from helpers import CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, bake, combination_id, pairwise
+from baked_checks import assert_parses, assert_well_formed
+from helpers import (
+    CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, as_typed, bake, combination_id, cookiecutter_command, pairwise,
+)
+from workflow_steps import SHAPES
 
-# Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own, and so are
-# docker/metadata-action's semver patterns `{{version}}`, `{{major}}.{{minor}}`.
-UNRENDERED = re.compile(r"(?<!\$)\{\{(?!(?:version|major|minor|patch)\}\})|\{%|%\}|\bcookiecutter\.")
 PAIRWISE = pairwise(CHOICES)
-
-
-def assert_well_formed(project):
-    """No template residue, and every file parses."""
-    for path in project.files():
-        text = path.read_text("utf-8")
-        assert not UNRENDERED.search(text), f"{path.name} has unrendered template text"
-    assert_parses(project.path)
 
 
 def assert_pruned_as_answered(project):
@@ -56,21 +46,9 @@ def test_pairwise_combinations(cookies, row):
     assert_pruned_as_answered(project)
 
 
-@pytest.mark.parametrize(
-    "environments",
-    [
-        pytest.param("production:main", id="single"),
-        pytest.param("dev:main -> qa -> staging -> production", id="four-environment-chain"),
-        pytest.param("staging:develop, production:main", id="default"),
-    ],
-)
-def test_environment_shapes(cookies, environments):
+@pytest.mark.parametrize("environments", SHAPES.values(), ids=SHAPES)
+def test_every_environment_shape_bakes_well_formed(cookies, environments):
     assert_well_formed(bake(cookies, environments=environments))
-
-
-def raw(text):
-    """Keep cookiecutter from rendering an answer given on the command line, as a typed one is."""
-    return "{% raw %}" + text + "{% endraw %}"
 
 
 ODD_NAME = "Café \"Quoted\" API: it's #1 ${{ github.token }} {{ x }}"
@@ -79,10 +57,7 @@ ODD_DESCRIPTION = 'Says "hi": #not-a-comment, {% if %}, ${{ secrets.X }} \\ \u26
 
 def test_odd_but_valid_answers_give_valid_files(cookies):
     project = bake(
-        cookies,
-        project_name=raw(ODD_NAME),
-        description=raw(ODD_DESCRIPTION),
-        author_name=raw("O'Brien, \"Pat\""),
+        cookies, **as_typed({"project_name": ODD_NAME, "description": ODD_DESCRIPTION, "author_name": "O'Brien, \"Pat\""})
     )
     assert project.path.name == "cafe-quoted-api-it-s-1-github-token-x"
     assert_parses(project.path)
@@ -94,9 +69,8 @@ def test_odd_but_valid_answers_give_valid_files(cookies):
 
 def test_bakes_from_a_relative_template_path(tmp_path):
     # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: the hooks still find answers.py.
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", ".", "-o", str(tmp_path)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = cookiecutter_command(tmp_path, template=".", cwd=ROOT)
+    assert result.returncode == 0, result.stdout
     assert (tmp_path / "flask-service" / "requirements.txt").is_file()
 
 

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,21 +19,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import bake
-from workflow_steps import DIGEST, deploy_job_env, run_step, step
+from helpers import bake, free_port
+from workflow_steps import DIGEST, REPOSITORY, deploy_job_env, printed_variables, run_step, step
 from validators import tool
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's
-REPO = "your-org/flask-service"
 
 
 @pytest.fixture
 def aws(tmp_path):
     """A fresh moto server; returns the environment that points the aws CLI at it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = (tmp_path / "moto.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
@@ -78,15 +74,6 @@ def bootstrap(project, env, **extra) -> subprocess.CompletedProcess:
     return result
 
 
-def printed_variables(output: str) -> dict[tuple[str, str | None], str]:
-    """The `gh variable set` lines: (name, environment or None) -> value."""
-    found = {}
-    for match in re.finditer(r"^gh variable set (\w+) --repo (\S+)(?: --env (\S+))? --body '([^']*)'$", output, re.M):
-        assert match[2] == REPO
-        found[(match[1], match[3])] = match[4]
-    return found
-
-
 def trust_subjects(document: dict) -> list[str]:
     (statement,) = document["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -116,7 +103,7 @@ def role(env, name) -> dict:
 @pytest.mark.slow
 def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
     project = bake(cookies, deploy_target="ecs", container_registry="ecr", error_tracking="sentry")
-    run([tool("shellcheck"), "scripts/bootstrap_aws.sh"], project)
+    project.run(tool("shellcheck"), "scripts/bootstrap_aws.sh")
 
     # First run, as a newcomer might: no network given, no Sentry DSN yet.
     first = bootstrap(project, aws)
@@ -136,14 +123,14 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
     assert [p["Arn"] for p in providers] == [f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"]
     push = role(aws, "flask-service-github-push")
     assert trust_subjects(push["AssumeRolePolicyDocument"]) == [
-        f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main", f"repo:{REPO}:ref:refs/tags/v*",
+        f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main", f"repo:{REPOSITORY}:ref:refs/tags/v*",
     ]
     assert trust_subjects(role(aws, "flask-service-github-read")["AssumeRolePolicyDocument"]) == [
-        f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main",
+        f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main",
     ]
     for environment in ("staging", "production"):
         deploy_role = role(aws, f"flask-service-deploy-{environment}")
-        assert trust_subjects(deploy_role["AssumeRolePolicyDocument"]) == [f"repo:{REPO}:environment:{environment}"]
+        assert trust_subjects(deploy_role["AssumeRolePolicyDocument"]) == [f"repo:{REPOSITORY}:environment:{environment}"]
         assert variables[("AWS_ROLE_ARN", environment)] == deploy_role["Arn"]
     # The permissions are the reviewed files, account and region filled in.
     read_policy = cli(aws, "iam", "get-role-policy", "--role-name", "flask-service-github-read", "--policy-name", "flask-service-github-read")
@@ -199,7 +186,3 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
     back = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")["services"][0]
     assert back["taskDefinition"] == previous["release"] != registered["taskDefinitionArn"]
 
-
-def run(command, project):
-    result = subprocess.run(command, cwd=project.path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -13,10 +13,9 @@ import sys
 
 import pytest
 from helpers import bake
-from test_bootstrap_aws import printed_variables
 from validators import tool
+from workflow_steps import REPOSITORY, printed_variables
 
-REPO = "your-org/flask-service"
 FAKE = """#!{python}
 # A cloud CLI that records its arguments and answers as a fresh account would.
 import json, os, sys
@@ -91,7 +90,7 @@ def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry)
     log = [args[3:] for args in log]  # without --project proj --quiet
 
     (provider,) = calls(log, "iam", "workload-identity-pools", "providers", "create-oidc")
-    assert option(provider, "--attribute-condition") == f"assertion.repository == '{REPO}'"
+    assert option(provider, "--attribute-condition") == f"assertion.repository == '{REPOSITORY}'"
     assert option(provider, "--issuer-uri") == "https://token.actions.githubusercontent.com"
     assert option(provider, "--attribute-mapping") == (
         "^;^google.subject=assertion.sub;attribute.can_push=(assertion.ref in ['refs/heads/develop',"
@@ -106,10 +105,10 @@ def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry)
     account = "{}@proj.iam.gserviceaccount.com".format
     assert members == {
         f"principalSet://{pool}/attribute.can_push/yes": account("flask-service-push"),
-        f"principal://{pool}/subject/repo:{REPO}:ref:refs/heads/develop": account("flask-service-read"),
-        f"principal://{pool}/subject/repo:{REPO}:ref:refs/heads/main": account("flask-service-read"),
-        f"principal://{pool}/subject/repo:{REPO}:environment:staging": account("flask-service-staging"),
-        f"principal://{pool}/subject/repo:{REPO}:environment:production": account("flask-service-production"),
+        f"principal://{pool}/subject/repo:{REPOSITORY}:ref:refs/heads/develop": account("flask-service-read"),
+        f"principal://{pool}/subject/repo:{REPOSITORY}:ref:refs/heads/main": account("flask-service-read"),
+        f"principal://{pool}/subject/repo:{REPOSITORY}:environment:staging": account("flask-service-staging"),
+        f"principal://{pool}/subject/repo:{REPOSITORY}:environment:production": account("flask-service-production"),
     }
     roles = {(option(a, "--role"), option(a, "--member")) for a in calls(log, "artifacts", "repositories", "add-iam-policy-binding")}
     assert roles == {("roles/artifactregistry.writer", f"serviceAccount:{account('flask-service-push')}"),
@@ -136,10 +135,10 @@ def test_azure_bootstrap_trusts_exactly_this_repository(cookies, tmp_path):
         assert parameters["audiences"] == ["api://AzureADTokenExchange"]
         credentials.setdefault(option(args, "--id"), []).append(parameters["subject"])
     assert credentials == {
-        "client-push": [f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main"],
-        "client-read": [f"repo:{REPO}:ref:refs/heads/develop", f"repo:{REPO}:ref:refs/heads/main"],
-        "client-staging": [f"repo:{REPO}:environment:staging"],
-        "client-production": [f"repo:{REPO}:environment:production"],
+        "client-push": [f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main"],
+        "client-read": [f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main"],
+        "client-staging": [f"repo:{REPOSITORY}:environment:staging"],
+        "client-production": [f"repo:{REPOSITORY}:environment:production"],
     }
     grants = {(option(a, "--assignee"), option(a, "--role"), option(a, "--scope")) for a in calls(log, "role", "assignment", "create")}
     assert grants == {

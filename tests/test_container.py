@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 from container_engine import base_images, engine, wait_for
-from helpers import CHOICES, DEFAULTS, bake, combination_id, pairwise, run
+from helpers import CHOICES, DEFAULTS, as_typed, bake, combination_id, pairwise, run
 
 # Odd but valid text that lands in the image's labels.
 ODD_DESCRIPTION = 'Says "hi": #1, ${{ secrets.X }} $HOME \\ \u2603'
@@ -36,19 +36,6 @@ DOCKERFILE_ROWS = pairwise(
         "description": [DEFAULTS["description"], ODD_DESCRIPTION],
     }
 )
-
-
-FREE_TEXT = {"description", "author_name"}
-
-
-def raw(text):
-    """Keep cookiecutter from rendering an answer given on the command line, as a typed one is."""
-    return "{% raw %}" + text + "{% endraw %}"
-
-
-def bake_row(cookies, row):
-    """Bake, free text taken literally."""
-    return bake(cookies, **{name: raw(value) if name in FREE_TEXT else value for name, value in row.items()})
 
 
 def dockerfile_instructions(text):
@@ -79,7 +66,7 @@ def hadolint(project):
 
 @pytest.mark.parametrize("row", DOCKERFILE_ROWS, ids=[row_id(row) for row in DOCKERFILE_ROWS])
 def test_hadolint_reports_nothing_and_every_ignore_says_why(cookies, row):
-    project = bake_row(cookies, row)
+    project = bake(cookies, **as_typed(row))
     result = hadolint(project)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
     lines = project.text("Dockerfile").splitlines()
@@ -162,7 +149,7 @@ def error_lines(logs):
 @pytest.mark.container
 @pytest.mark.parametrize("row", COMBINATIONS, ids=combination_id)
 def test_image_builds_and_runs_healthy_as_non_root_and_stops_on_sigterm(cookies, row):
-    project = bake_row(cookies, {**row, **IMAGE_ANSWERS, "description": ODD_DESCRIPTION, "author_name": ODD_AUTHOR})
+    project = bake(cookies, **as_typed({**row, **IMAGE_ANSWERS, "description": ODD_DESCRIPTION, "author_name": ODD_AUTHOR}))
     containers = engine()
     tag = f"localhost/flask-cicd-test-{combination_id(row)}:latest"
     commit, version = secrets.token_hex(20), "1.2.3"

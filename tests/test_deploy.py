@@ -6,20 +6,16 @@ shape and checks are test_deploy_workflows.py's; GitHub's set-up is test_setup_g
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULTS, answers, bake, find_python, run
+from helpers import answers, bake, run
 from validators import tool
 from workflow_steps import COMMIT, DIGEST, IMAGE, SHAPES, deploy_job_env, run_step, ssh_host, step
 
@@ -201,66 +197,34 @@ def test_ssh_deploy_keeps_the_previous_release_and_rolls_back(cookies, tmp_path)
     run([tool("shellcheck"), "deploy/ssh-compose/deploy.sh"], cwd=project.path)
 
 
-# --- the smoke test against the service really running
+# --- the smoke test against the service really running (the `service` fixture's project and
+# environment, serving the project's own app)
+
+RELEASE = {"GIT_COMMIT": COMMIT, "ACCESS_LOG": "0"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A baked default project in a venv of its runtime dependencies."""
-    from cookiecutter.main import cookiecutter
-
-    out = tmp_path_factory.mktemp("smoke")
-    path = Path(cookiecutter(str(answers.ROOT), no_input=True, output_dir=str(out)))
-    python = find_python(answers.python_versions(DEFAULTS["python_versions"]))
-    venv = out / "venv"
-    run([tool("uv"), "venv", "--quiet", "--python", python, str(venv)], cwd=path)
-    install = [tool("uv"), "pip", "install", "--native-tls", "--quiet", "--python", str(venv)]
-    run([*install, "-r", "requirements.txt"], cwd=path)
-    run([*install, "--no-deps", "."], cwd=path)
-    return path, venv / "bin" / "python"
-
-
-def serve(project: Path, python: Path, config: str = "gunicorn.conf.py"):
-    port = free_port()
-    server = subprocess.Popen(
-        [str(python), "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}", "flask_service.wsgi:app"],
-        cwd=project, env={**os.environ, "SECRET_KEY": "smoke", "GIT_COMMIT": COMMIT, "ACCESS_LOG": "0"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def smoke(project: Path, python: Path, url: str, commit: str, wait="20"):
+def smoke(service, url: str, commit: str, wait="20"):
     return subprocess.run(
-        [str(python), "scripts/smoke_test.py", url, "--commit", commit, "--wait", wait, "--interval", "0.5"],
-        cwd=project, capture_output=True, text=True, timeout=120,
+        [str(service.python), "scripts/smoke_test.py", url, "--commit", commit, "--wait", wait, "--interval", "0.5"],
+        cwd=service.path, capture_output=True, text=True, timeout=120,
     )
 
 
 @pytest.mark.slow
-def test_smoke_test_passes_on_the_running_release_and_fails_clearly(served):
-    project, python = served
-    server, url = serve(project, python)
-    try:
-        passed = smoke(project, python, url, COMMIT)  # retries while gunicorn starts
+@pytest.mark.xdist_group("service")
+def test_smoke_test_passes_on_the_running_release_and_fails_clearly(service):
+    with service.serve(service.wsgi_app, ready=None, **RELEASE) as server:
+        url = server.url
+        passed = smoke(service, url, COMMIT)  # retries while gunicorn starts
         assert passed.returncode == 0, passed.stderr
         assert passed.stdout.startswith(f"smoke test passed: {url} is ready") and COMMIT in passed.stdout
         other = "feedfacefeedfacefeedfacefeedfacefeedface"
-        wrong = smoke(project, python, url, other)
+        wrong = smoke(service, url, other)
         assert wrong.returncode == 1
         assert wrong.stderr == (
             f"smoke test failed: {url}/version reports commit {COMMIT!r}, expected {other!r}:"
             " the release is not running\n"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 NOT_READY = """\
@@ -274,29 +238,20 @@ def post_worker_init(worker):
 
 
 @pytest.mark.slow
-def test_smoke_test_fails_clearly_while_not_ready(served, tmp_path):
-    project, python = served
+@pytest.mark.xdist_group("service")
+def test_smoke_test_fails_clearly_while_not_ready(service, tmp_path):
     config = tmp_path / "not_ready.conf.py"
     config.write_text(NOT_READY)
-    server, url = serve(project, python, str(config))
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # up, so the failure is /readyz's, not the port's
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        failed = smoke(project, python, url, COMMIT, wait="1")
+    # Up, so the failure is /readyz's, not the port's.
+    with service.serve(service.wsgi_app, config=str(config), ready="/healthz", **RELEASE) as server:
+        url = server.url
+        failed = smoke(service, url, COMMIT, wait="1")
         assert failed.returncode == 1
         assert re.fullmatch(
             rf"smoke test failed: {re.escape(url)}/readyz answered 503 \(failing: database\);"
             r" gave up after \d+ tries in 1 s\n",
             failed.stderr,
         ), failed.stderr
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # --- DORA metrics: the generated script on its recorded API answers

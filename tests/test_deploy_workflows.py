@@ -5,10 +5,7 @@ policy to recorded attestations); deploy by digest, smoke test, rollback; the pi
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,10 +20,12 @@ from workflow_steps import (
     PAIRS,
     SHAPES,
     TARGETS,
-    fake_commands,
+    certificate,
     pair_id,
     run_step,
     step,
+    steps_using,
+    verify_provenance,
 )
 
 # --- every target x registry, every environment shape
@@ -172,8 +171,8 @@ GOOD_RELEASE = {"IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": COMMIT}
         pytest.param({"IMAGE": "", "DIGEST": "", "COMMIT": ""}, ["image", "digest", "commit"], id="empty"),
     ],
 )
-def test_the_release_is_checked_before_any_approval(cookies, tmp_path, release, errors):
-    project = bake(cookies)
+def test_the_release_is_checked_before_any_approval(baked, tmp_path, release, errors):
+    project = baked()
     script = step(project, "deploy.yml", "check", name="Check the image, digest and commit")["run"]
     result, _ = run_step(project, script, release, tmp_path, check=False)
     assert (result.returncode != 0) == bool(errors)
@@ -184,46 +183,6 @@ def test_the_release_is_checked_before_any_approval(cookies, tmp_path, release, 
 
 
 # --- the image's provenance, verified before any approval
-
-# A stand-in for `gh attestation verify`, applying gh's own policy to recorded attestations: the
-# certificate must name the --repo, the --signer-workflow and, with --deny-self-hosted-runners, a
-# GitHub-hosted runner. It prints what passes as gh's --format json does, or fails as gh does.
-FAKE_GH = """#!{python}
-import json, os, sys
-
-args = sys.argv[1:]
-assert args[:2] == ["attestation", "verify"] and args[args.index("--format") + 1] == "json", args
-image = args[2].removeprefix("oci://")
-repo = args[args.index("--repo") + 1]
-workflow = "https://github.com/" + args[args.index("--signer-workflow") + 1] + "@"
-recorded = json.load(open(os.environ["ATTESTATIONS"])).get(image.split("@")[1], [])
-passing = [
-    {{"verificationResult": {{"signature": {{"certificate": certificate}}}}}}
-    for certificate in recorded
-    if certificate["sourceRepositoryURI"] == "https://github.com/" + repo
-    and certificate["buildSignerURI"].startswith(workflow)
-    and ("--deny-self-hosted-runners" not in args or certificate["runnerEnvironment"] == "github-hosted")
-]
-if not passing:
-    sys.exit("Error: verifying with issuer \\"sigstore.dev\\": no matching attestations found")
-print(json.dumps(passing))
-"""
-REPOSITORY = "your-org/flask-service"
-
-
-def certificate(ref="refs/heads/main", commit=COMMIT, repo=REPOSITORY, workflow="ci.yml",
-                trigger="push", runner="github-hosted") -> dict:
-    """The fields of a Fulcio certificate that gh's JSON output carries and the step reads."""
-    signer = f"https://github.com/{repo}/.github/workflows/{workflow}@{ref}"
-    return {
-        "certificateIssuer": "CN=sigstore-intermediate,O=sigstore.dev",
-        "subjectAlternativeName": signer, "buildSignerURI": signer,
-        "issuer": "https://token.actions.githubusercontent.com",
-        "buildTrigger": trigger, "githubWorkflowTrigger": trigger,
-        "sourceRepositoryURI": f"https://github.com/{repo}", "sourceRepositoryRef": ref,
-        "sourceRepositoryDigest": commit, "runnerEnvironment": runner,
-    }
-
 
 NO_ATTESTATION = "carries no provenance attestation"
 NOT_A_DEPLOY_BRANCH = "was not built by a push to a deploy branch"
@@ -244,22 +203,9 @@ PROVENANCE = [
 ]
 
 
-def verify_provenance(project, tmp_path, workflow, job, certificates, commit, **env):
-    """Run the workflow's "Verify the image's provenance" step against `certificates` for DIGEST."""
-    verify = step(project, workflow, job, name="Verify the image's provenance")
-    fakes = fake_commands(tmp_path / "bin", {"gh": FAKE_GH.format(python=sys.executable)})
-    (tmp_path / "attestations.json").write_text(json.dumps({DIGEST: certificates}))
-    step_env = {name: value for name, value in verify["env"].items() if "${{" not in value}
-    return run_step(project, verify["run"], {
-        **step_env, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
-        "ATTESTATIONS": str(tmp_path / "attestations.json"), "REPOSITORY": REPOSITORY,
-        "IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": commit, **env,
-    }, tmp_path, check=False)[0]
-
-
 @pytest.mark.parametrize(("certificates", "commit", "refused"), PROVENANCE)
-def test_deploys_only_what_ci_built_on_a_deploy_branch_from_that_commit(cookies, tmp_path, certificates, commit, refused):
-    project = bake(cookies, environments="staging:develop, production:main")
+def test_deploys_only_what_ci_built_on_a_deploy_branch_from_that_commit(baked, tmp_path, certificates, commit, refused):
+    project = baked(environments="staging:develop, production:main")
     result = verify_provenance(project, tmp_path, "deploy.yml", "check", certificates, commit)
     if refused is None:
         assert result.returncode == 0, result.stdout + result.stderr
@@ -278,7 +224,7 @@ def test_the_check_runs_before_the_approval_with_what_it_needs(cookies):
     names = [s.get("name") for s in check["steps"]]
     assert names[0] == "Check the image, digest and commit" and names[-1] == "Verify the image's provenance"
     # The registry's read-only identity reads the image; the push role is not in deploy.yml.
-    login = steps_of(check, "aws-actions/configure-aws-credentials")[0]
+    login = steps_using(check, "aws-actions/configure-aws-credentials")[0]
     assert login["with"]["role-to-assume"] == "${{ vars.AWS_READ_ROLE_ARN }}"
     assert check["permissions"] == {"attestations": "read", "id-token": "write"}
     verify = check["steps"][-1]
@@ -287,10 +233,6 @@ def test_the_check_runs_before_the_approval_with_what_it_needs(cookies):
     # With runners of your own, the attestation comes from one of them: gh must accept that.
     own = bake(cookies, runner="self-hosted, linux")
     assert "--deny-self-hosted-runners" not in step(own, "deploy.yml", "check", name="Verify the image's provenance")["run"]
-
-
-def steps_of(job, action):
-    return [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
 
 
 # --- kubectl: the version pinned, the binary checked before it sees the cluster's credentials

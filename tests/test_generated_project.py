@@ -4,12 +4,11 @@ test_workflows.py runs the same checks through the generated workflow's own step
 defaults and for uv + ruff; here are other combinations of package manager, style, audit,
 metrics and error tracking."""
 
-import os
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import answers, bake, combination_id, find_python, pairwise, run
+from helpers import answers, bake, combination_id, find_python, pairwise
 
 # With the defaults' metrics=prometheus, error_tracking=none there, these cover the other
 # combinations of metrics and error_tracking.
@@ -32,26 +31,12 @@ COMBINATIONS = [
 ]
 
 
-def project_python(project) -> str:
-    """Install the project as its README says; return the interpreter of its environment."""
-    python = find_python(answers.python_versions(project.context["python_versions"]))
-    if project.context["package_manager"] == "uv":
-        # uv makes .venv itself, from the interpreter we name.
-        run([python, "tasks.py", "install"], project.path, env={"UV_PYTHON": python})
-    else:
-        run([python, "-m", "venv", ".venv"], project.path)
-    venv_python = project.path / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    if project.context["package_manager"] == "pip":
-        run([str(venv_python), "tasks.py", "install"], project.path)
-    return str(venv_python)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("overrides", COMBINATIONS)
 def test_project_passes_its_own_checks(cookies, overrides):
     project = bake(cookies, **overrides)
-    python = project_python(project)
-    run([python, "tasks.py", "lint", "bandit", "test"], project.path)
+    project.install_as_owner()
+    project.run_task("lint", "bandit", "test")
 
     coverage = float(ET.parse(project["coverage.xml"]).getroot().get("line-rate"))
     assert coverage > 0.95, f"the generated project's own coverage is {coverage:.1%}"
@@ -77,7 +62,7 @@ def test_uv_lock_matches_pyproject(cookies, overrides):
         **overrides,
     )
     python = find_python(["3.13", "3.12", "3.11"])
-    run(["uv", "lock", "--check", "--offline", "--python", python], project.path)
+    project.run("uv", "lock", "--check", "--offline", "--python", python)
 
 
 LOCKED_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
@@ -93,8 +78,7 @@ LOCKED_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
 def test_pip_requirements_are_complete_and_hashed(cookies, overrides, tmp_path):
     """pip in hash-checking mode refuses a requirements set that misses any dependency's pin."""
     project = bake(cookies, package_manager="pip", **overrides)
-    run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--require-hashes", "-r", "requirements.txt", "-r", "requirements-test.txt"],
-        project.path,
+    project.run(
+        sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+        "--require-hashes", "-r", "requirements.txt", "-r", "requirements-test.txt",
     )

@@ -10,30 +10,23 @@ request heads must not keep a fresh client from /healthz, and workers that come 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from served import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
 
 
 def corpus_module(service):
     """The baked project's tests/integration/hostile.py."""
-    project, _, _ = service
-    path = project.path / "tests" / "integration" / "hostile.py"
-    spec = importlib.util.spec_from_file_location("hostile", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return service.module("tests/integration/hostile.py")
 
 
 def test_a_flood_of_malformed_requests_gets_4xx_and_kills_no_worker(service):
     hostile = corpus_module(service)
-    with serve(service) as server:
+    with service.serve() as server:
         before = server.workers()
         while len(before) < 3 or server.log.read_text().count("Booting worker") < 3:
             time.sleep(0.1)  # every worker up
@@ -55,7 +48,7 @@ def test_a_flood_of_malformed_requests_gets_4xx_and_kills_no_worker(service):
 
 def test_slow_clients_leave_health_probes_answered(service):
     hostile = corpus_module(service)
-    with serve(service) as server, hostile.SlowClients(server.port, count=16):
+    with service.serve() as server, hostile.SlowClients(server.port, count=16):
         probes = []
         end = time.monotonic() + 12  # past the 10 s a head may take: some are cut off meanwhile
         while time.monotonic() < end:
@@ -69,7 +62,7 @@ def test_worker_churn_keeps_metrics_exact_and_their_directory_bounded(service, t
     hostile = corpus_module(service)
     directory = tmp_path / "metrics"
     directory.mkdir()
-    with serve(service, GUNICORN_MAX_REQUESTS="10", PROMETHEUS_MULTIPROC_DIR=str(directory)) as server:
+    with service.serve(GUNICORN_MAX_REQUESTS="10", PROMETHEUS_MULTIPROC_DIR=str(directory)) as server:
         with ThreadPoolExecutor(max_workers=4) as pool:
             answered = list(pool.map(lambda _: hostile.probe(server.port, "/test/pid", within=10), range(400)))
         time.sleep(1)  # the last retired workers are reaped

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
-from helpers import bake, run
+from helpers import bake
 from workflow_steps import fake_commands
 
 DIGESTS = {"python:3.13-slim-trixie": "1", "python:3.14-slim": "2", "gcr.io/distroless/python3-debian13:nonroot": "3"}
@@ -36,7 +35,7 @@ def test_pin_images_pins_every_base_image_by_digest(cookies, tmp_path, base, too
     before = project.text("Dockerfile")
     path = f"{fakes(tmp_path, tool)}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}/usr/bin:/bin"
     env = {"PATH": path}
-    run([sys.executable, "tasks.py", "pin-images"], cwd=project.path, env=env)
+    project.run_task("pin-images", env=env)
     after = project.text("Dockerfile")
     froms = re.findall(r"^FROM (\S+)", after, re.MULTILINE)
     assert froms and all(re.fullmatch(r"[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}", image) for image in froms), froms
@@ -44,10 +43,10 @@ def test_pin_images_pins_every_base_image_by_digest(cookies, tmp_path, base, too
     assert all(f"sha256:{DIGESTS[image.split('@')[0]] * 64}" in image for image in froms)
     # Everything else is as it was, and hadolint still has nothing to say.
     assert re.sub(r"@sha256:[0-9a-f]{64}", "", after) == before
-    run(["hadolint", "Dockerfile"], cwd=project.path)
+    project.run("hadolint", "Dockerfile")
     # Pinned again later: the digests move, nothing else does.
     fakes(tmp_path, tool, {image: "9" for image in DIGESTS})
-    run([sys.executable, "tasks.py", "pin-images"], cwd=project.path, env=env)
+    project.run_task("pin-images", env=env)
     assert re.sub(r"@sha256:9{64}", "", project.text("Dockerfile")) == before
     assert "package-ecosystem: docker" in project.text(".github/dependabot.yml")
 
@@ -56,9 +55,6 @@ def test_pin_images_changes_nothing_when_an_image_cannot_be_resolved(cookies, tm
     project = bake(cookies)  # python:3.14-slim, which this stand-in docker does not know
     bin_dir = fakes(tmp_path, "docker", {image: digit for image, digit in DIGESTS.items() if image != "python:3.14-slim"})
     before = project.text("Dockerfile")
-    result = subprocess.run(
-        [sys.executable, "tasks.py", "pin-images"], cwd=project.path, capture_output=True, text=True,
-        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"},
-    )
+    result = project.run_task("pin-images", env={"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}, check=False)
     assert result.returncode == 1 and "python:3.14-slim: not found" in result.stderr
     assert project.text("Dockerfile") == before

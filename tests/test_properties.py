@@ -20,7 +20,6 @@ import json
 import keyword
 import os
 import random
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -30,7 +29,7 @@ from pathlib import Path
 import pytest
 from slugify import slugify  # cookiecutter's own slugify filter
 from baked_checks import assert_parses, assert_valid_kubernetes_names
-from helpers import CHOICES, ROOT, Baked, answers, project_venv, run
+from helpers import CHOICES, ROOT, Baked, answers, as_typed, cookiecutter_command, uv_environment
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from validators import actionlint, zizmor
@@ -116,7 +115,7 @@ FREE_TEXT = {
 
 @st.composite
 def answer_sets(draw, modes=("default",) * 5 + ("odd",) * 4 + ("hostile",)) -> dict[str, str]:
-    """Answers as a user passes them: free text as typed (see `raw`), choices from their lists."""
+    """Answers as a user passes them: free text as typed (see `as_typed`), choices from their lists."""
     given = {}
     for name, (odd, hostile) in FREE_TEXT.items():
         mode = draw(st.sampled_from(modes))
@@ -128,16 +127,6 @@ def answer_sets(draw, modes=("default",) * 5 + ("odd",) * 4 + ("hostile",)) -> d
         elif draw(st.booleans()):
             given[name] = draw(st.sampled_from(values))
     return given
-
-
-def raw(value: str) -> str:
-    """An answer on the command line is rendered by cookiecutter as Jinja; one typed at a prompt is
-    not. A raw block makes the first the second."""
-    return "{% raw %}" + value + "{% endraw %}"
-
-
-def command_line(given: dict[str, str]) -> dict[str, str]:
-    return {name: value if name in CHOICES else raw(value) for name, value in given.items()}
 
 
 def typable(given: dict[str, str]) -> bool:
@@ -156,7 +145,7 @@ def bake_in_process(given: dict[str, str], output: Path) -> tuple[int, str]:
     config.write_text(f"replay_dir: {output.parent / 'replay'}\ncookiecutters_dir: {output.parent / 'cc'}\n")
     with redirect_stdout(printed), redirect_stderr(printed):
         try:
-            cookiecutter(str(ROOT), no_input=True, extra_context=command_line(given),
+            cookiecutter(str(ROOT), no_input=True, extra_context=as_typed(given),
                          output_dir=str(output), config_file=str(config))
         except SystemExit as stop:
             return int(stop.code or 0), printed.getvalue()
@@ -252,13 +241,10 @@ def assert_works(given: dict[str, str], folder: Path) -> None:
     """Baked by the real command, the project installs, imports, passes its unit tests, builds its
     wheel with the real build backend, and its workflows are actionlint- and zizmor-clean."""
     output = folder / "out"
-    output.mkdir()
     config = folder / "cookiecutter.yaml"  # the replay goes here, not to ~/.cookiecutter_replay
     config.write_text(f"replay_dir: {folder / 'replay'}\ncookiecutters_dir: {folder / 'cc'}\n")
-    command = [str(Path(sys.executable).parent / "cookiecutter"), "--no-input", str(ROOT), "-o", str(output)]
-    result = subprocess.run([*command, *(f"{k}={v}" for k, v in command_line(given).items())],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COOKIECUTTER_CONFIG": str(config)})
+    arguments = [f"{name}={value}" for name, value in as_typed(given).items()]
+    result = cookiecutter_command(output, *arguments, env={"COOKIECUTTER_CONFIG": str(config)})
     assert result.returncode == 0, result.stdout
     assert all(line.startswith("warning: ") for line in result.stdout.splitlines()), result.stdout
     (path,) = output.iterdir()
@@ -266,12 +252,12 @@ def assert_works(given: dict[str, str], folder: Path) -> None:
     if (path / "deploy" / "kubernetes").is_dir():
         assert_valid_kubernetes_names(path, project.context)
     package = project.context["package_name"]
-    python = project_venv(project, folder / "venv")
-    run([str(python), "-c", f"import {package}; {package}.create_app()"], path, env={"SECRET_KEY": "property-test"})
-    run([str(python), "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider"], path)
+    python = project.install(folder / "venv")
+    project.run(python, "-c", f"import {package}; {package}.create_app()", env={"SECRET_KEY": "property-test"})
+    project.run(python, "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider")
     dist = folder / "dist"
-    run([sys.executable, "-m", "uv", "build", "--wheel", "--python", str(python), "--out-dir", str(dist), "."],
-        path, env={"UV_CACHE_DIR": str(ROOT / ".cache" / "uv"), "UV_NATIVE_TLS": "1"})
+    project.run(sys.executable, "-m", "uv", "build", "--wheel", "--python", python, "--out-dir", dist, ".",
+                env=uv_environment())
     assert [wheel.name.split("-")[0] for wheel in dist.glob("*.whl")] == [path.name.replace("-", "_")]
     actionlint(path)
     zizmor(path)

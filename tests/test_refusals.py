@@ -2,24 +2,9 @@
 cookiecutter command; and nothing left on disk."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import COOKIECUTTER_JSON, RENDERED_DEFAULTS, ROOT
-
-COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
-
-
-def cookiecutter(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """The cookiecutter command as a user runs it, its stdout and stderr in one stream, as a terminal shows them."""
-    output = tmp_path / "out"
-    output.mkdir()
-    return subprocess.run(
-        [COOKIECUTTER, "--no-input", str(ROOT), "-o", str(output), *arguments],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-    )
+from helpers import COOKIECUTTER_JSON, RENDERED_DEFAULTS, cookiecutter_command
 
 
 INVALID = [
@@ -59,7 +44,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("overrides", "message"), INVALID)
 def test_a_bad_answer_prints_one_line_and_leaves_nothing(tmp_path, overrides, message):
-    result = cookiecutter(tmp_path, *(f"{name}={value}" for name, value in overrides.items()))
+    result = cookiecutter_command(tmp_path / "out", *(f"{name}={value}" for name, value in overrides.items()), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.count("\n") == 1 and result.stdout.startswith("error: "), result.stdout
     assert message in result.stdout, result.stdout
@@ -69,7 +54,7 @@ def test_a_bad_answer_prints_one_line_and_leaves_nothing(tmp_path, overrides, me
 def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     # cookiecutter checks choices before the template sees any answer: its traceback, as the
     # README says, ending in its own message.
-    result = cookiecutter(tmp_path, "container_registry=quay.io")
+    result = cookiecutter_command(tmp_path / "out", "container_registry=quay.io", cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
@@ -97,11 +82,7 @@ def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_r
     replay.pop("__prompts__")
     (tmp_path / "replay.json").write_text(json.dumps({"cookiecutter": replay}), "utf-8")
     output = tmp_path / "out"
-    output.mkdir()
-    result = subprocess.run(
-        [COOKIECUTTER, "--replay-file", str(tmp_path / "replay.json"), str(ROOT), "-o", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-    )
+    result = cookiecutter_command(output, options=("--replay-file", str(tmp_path / "replay.json")), cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line for line in lines if line.startswith("error: ")] == [message], result.stdout

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 from helpers import bake
-from test_deploy_workflows import certificate, verify_provenance
-from workflow_steps import COMMIT, DIGEST, IMAGE, fake_commands, run_step, step
+from workflow_steps import COMMIT, DIGEST, IMAGE, certificate, fake_commands, run_step, step, verify_provenance
 
 # docker buildx imagetools: `inspect REF` prints what docker prints for the images in $IMAGES
 # (one "ref digest" a line), or fails as docker does; `create` is logged.

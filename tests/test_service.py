@@ -1,5 +1,5 @@
 """The generated service under load, served by the real gunicorn with its own gunicorn.conf.py
-(served.py), with the test-only routes of TEST_APP.
+(`Baked.serve`), with the test-only routes of conftest.py's TEST_APP.
 
 A bounded client in the test (threads with http.client, on loopback) keeps requests going while
 the master gets SIGHUP or SIGTERM; every request must get its answer.
@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
-from helpers import answers, bake
-from served import Server, serve
+from helpers import Server, answers, bake
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
 
@@ -83,7 +82,7 @@ def in_thread(function, *args):
 
 
 def test_sighup_replaces_every_worker_and_loses_no_request(service):
-    with serve(service) as server:
+    with service.serve() as server:
         before = server.workers()
         # Slow requests too, so that each old worker has one in hand when told to go.
         slow = "/test/slow?seconds=0.1"
@@ -105,7 +104,7 @@ def test_sigterm_turns_readyz_503_and_finishes_every_accepted_request(service):
     timings = {"SHUTDOWN_DRAIN_SECONDS": str(drain), "GUNICORN_GRACEFUL_TIMEOUT": "15"}
     # Four workers: two busy with slow requests, one with a slow request sent during the
     # drain, and at least one for the load and the probes.
-    with serve(service, WEB_CONCURRENCY="4", **timings) as server:
+    with service.serve(WEB_CONCURRENCY="4", **timings) as server:
         slow_before = [in_thread(server.request, "GET", "/test/slow?seconds=3") for _ in range(2)]
         probes: list[tuple[float, int | OSError]] = []
         not_ready = threading.Event()
@@ -162,7 +161,7 @@ def test_metrics_count_the_requests_of_every_worker(service):
         status, _, body = server.request("GET", "/test/pid")
         return status, json.loads(body)["pid"]
 
-    with serve(service) as server:
+    with service.serve() as server:
         with ThreadPoolExecutor(max_workers=6) as pool:
             answers = list(pool.map(worker_pid, range(60)))
         assert {status for status, _ in answers} == {200}
@@ -196,7 +195,7 @@ BAD_REQUESTS = {
 
 
 def test_headers_and_json_errors_over_the_wire(service):
-    with serve(service) as server:
+    with service.serve() as server:
         status, headers, body = server.request("GET", "/healthz")
         assert status == 200
         assert {name: headers[name] for name in API_HEADERS} == API_HEADERS

@@ -9,7 +9,6 @@ a fake `az`, and the ssh-compose host check run through deploy.sh."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
@@ -36,11 +35,7 @@ for row in COMBINATIONS:  # the first registry each target takes
 
 def baked_config(project):
     """The baked project's config module (stdlib only), imported from its file."""
-    path = project.path / "src" / project.context["package_name"] / "config.py"
-    spec = importlib.util.spec_from_file_location(f"config_{id(project)}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return project.module(f"src/{project.context['package_name']}/config.py")
 
 
 def readme_rows(project) -> dict[str, list[str]]:

@@ -1,5 +1,10 @@
 """What the template's tests share within a session: one bake per set of answers (`baked`) and
-one run of each validator per distinct content."""
+one run of each validator per distinct content; and where what they share lives."""
+
+import ast
+import json
+import shutil
+from pathlib import Path
 
 import pytest
 import validators
@@ -36,8 +41,8 @@ def project(path, workflow=WORKFLOW):
 def tool_runs(monkeypatch):
     """The validators' tool runs, counted; and a session memory of its own."""
     runs = []
-    original = validators.run
-    monkeypatch.setattr(validators, "run", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd))
+    original = validators.capture
+    monkeypatch.setattr(validators, "capture", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd))
     monkeypatch.setattr(validators, "PASSED", {})
     return runs
 
@@ -79,3 +84,36 @@ def test_baked_bakes_each_set_of_answers_once(baked):
     assert baked(metrics="none", notify="slack") is baked(notify="slack", metrics="none")
     assert baked(metrics="none").path != defaults.path
     assert not baked(metrics="none").exists("src/flask_service/metrics.py")
+
+
+def test_a_shared_bake_a_test_changed_is_named(baked):
+    answers = {"description": "Changed by a test, then put back"}
+    key = json.dumps(answers)
+    project = baked(**answers)
+    assert key not in baked.changed()
+    original = project.text("Dockerfile")
+    project["Dockerfile"].write_text(original + "# changed\n", "utf-8")
+    (project.path / "__pycache__").mkdir()
+    (project.path / "__pycache__" / "tasks.cpython-311.pyc").write_bytes(b"")
+    try:
+        assert baked.changed()[key] == ["Dockerfile", "__pycache__/tasks.cpython-311.pyc"]
+    finally:
+        project["Dockerfile"].write_text(original, "utf-8")
+        shutil.rmtree(project.path / "__pycache__")
+    assert key not in baked.changed()
+
+
+def test_no_test_module_imports_another():
+    """What tests share lives in the toolkit (helpers.py) and small modules named for what they
+    hold, never in a test module: importing one runs its collection-time code and hides the helper."""
+    tests = Path(__file__).parent
+    modules = {path.stem for path in tests.glob("test_*.py")}
+    imports = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imports.append((path.name, node.module))
+            elif isinstance(node, ast.Import):
+                imports += [(path.name, alias.name) for alias in node.names]
+    assert {"helpers", "validators"} <= {module for _, module in imports}, "the walk finds no import"
+    assert [(name, module) for name, module in imports if module in modules] == []

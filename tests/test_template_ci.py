@@ -4,7 +4,6 @@ import pytest
 import validators
 import yaml
 from helpers import ROOT
-from test_workflows import assert_pinned
 
 # template.yml tests every change; refresh.yml refreshes the locks and pins every week.
 WORKFLOWS = ["refresh.yml", "template.yml"]
@@ -19,7 +18,7 @@ def test_template_workflows_pass_the_validators():
 
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_template_workflows_use_the_pinned_actions(name):
-    assert_pinned((ROOT / ".github/workflows" / name).read_text("utf-8"))
+    validators.assert_pinned((ROOT / ".github/workflows" / name).read_text("utf-8"))
 
 
 def test_only_the_refresh_job_that_runs_nothing_downloaded_may_write():

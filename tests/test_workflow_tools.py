@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ET
 import pytest
 import validators
 from helpers import ROOT, answers, bake, find_python, run
-from test_workflows import workflow
 
 # Each validator must be able to fail, or its silence proves nothing.
 BAD_WORKFLOW = """\
@@ -123,7 +122,7 @@ def runner_steps(project, job: dict) -> tuple[dict, list[dict]]:
 )
 def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
     project = bake(cookies, **row)
-    ci = workflow(project, "ci.yml")
+    ci = project.workflow("ci.yml")
     # What setup-python (or setup-uv with activate-environment) leaves: a matrix Python first on PATH.
     python = find_python(ci["jobs"]["test"]["strategy"]["matrix"]["python-version"])
     venv = project.path / ".venv"
@@ -185,10 +184,10 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
         pytest.param("pull_request", "k", "true", "", id="pr-with-key"),
     ],
 )
-def test_safety_skips_visibly_without_its_key_on_pull_requests_only(cookies, tmp_path, event, key, present, message):
+def test_safety_skips_visibly_without_its_key_on_pull_requests_only(baked, tmp_path, event, key, present, message):
     from workflow_steps import run_step, step
 
-    project = bake(cookies, dependency_audit="safety")
+    project = baked(dependency_audit="safety")
     # ci.yml (push, pull_request) and security.yml (schedule) both call audit.yml.
     script = step(project, "audit.yml", "audit", id="key")["run"]
     result, outputs = run_step(project, script, {"SAFETY_API_KEY": key, "EVENT": event}, tmp_path, check=False)

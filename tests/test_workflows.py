@@ -4,15 +4,16 @@ for the defaults, every value of every pipeline answer, and pairwise across them
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import pytest
 import validators
 import yaml
-from helpers import CHOICES, DEFAULTS, answers, bake, combination_id, pairwise
-from test_bake import assert_well_formed
+from baked_checks import assert_well_formed
+from helpers import CHOICES, DEFAULTS, answers, combination_id, pairwise
+from validators import assert_pinned
+from workflow_steps import steps_using
 
 # Free-text answers the pipeline depends on: the default first, then other valid shapes.
 SAMPLES = {
@@ -41,8 +42,6 @@ ROWS = [{}, *EACH_VALUE, *PAIRWISE]
 IDS = ["defaults"] + [f"{next(iter(row))}={combination_id(row)}" for row in EACH_VALUE]
 IDS += [f"pairwise-{combination_id(row)}" for row in PAIRWISE]
 
-USES = re.compile(r"^\s*(?:- )?uses: (.*)$", re.MULTILINE)
-PINNED = re.compile(r"(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)")
 WRITE_GRANT = re.compile(r"^\s+[\w-]+: write\b.*$", re.MULTILINE)
 # Registry -> the actions its login takes, the permission a push needs beyond contents: read, and
 # the setting that names the push identity and the read-only one.
@@ -57,16 +56,9 @@ LOGIN = {
 }
 
 
-def bake_row(cookies, row):
-    # A deploy needs a registry: without one, there is nothing to deploy.
-    extra = {"deploy_target": "none"} if row.get("container_registry") == "none" else {}
-    return bake(cookies, **row, **extra)
-
-
-def workflow(project, name):
-    data = project.yaml(f".github/workflows/{name}")
-    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
-    return data
+def deployable(row):
+    """`row`, with no deploy when it has no registry: without one, there is nothing to deploy."""
+    return {**row, "deploy_target": "none"} if row.get("container_registry") == "none" else row
 
 
 def needs(job) -> set[str]:
@@ -74,19 +66,8 @@ def needs(job) -> set[str]:
     return {value} if isinstance(value, str) else set(value)
 
 
-def steps_using(job, action):
-    return [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action]
-
-
 def branches(context) -> list[str]:
     return list(dict.fromkeys(env.branch for env in answers.check_environments(context["environments"]) if env.branch))
-
-
-def tasks_of(project) -> dict:
-    spec = importlib.util.spec_from_file_location("baked_tasks", project["tasks.py"])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TASKS
 
 
 def expected_ci_jobs(context) -> dict[str, set[str]]:
@@ -106,13 +87,13 @@ def expected_ci_jobs(context) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
-def test_generated_pipeline_follows_the_answers(cookies, row):
-    project = bake_row(cookies, row)
+def test_generated_pipeline_follows_the_answers(baked, row):
+    project = baked(**deployable(row))
     context = project.context
     assert_well_formed(project)
-    ci = workflow(project, "ci.yml")
-    security = workflow(project, "security.yml")
-    release = workflow(project, "release.yml")
+    ci = project.workflow("ci.yml")
+    security = project.workflow("security.yml")
+    release = project.workflow("release.yml")
 
     assert_ci_triggers(ci, context)
     assert_ci_jobs(ci, context)
@@ -305,22 +286,9 @@ def assert_release_workflow(release, context):
     assert push_identity in yaml.safe_dump(job["steps"])
 
 
-def assert_pinned(text):
-    """Every action pinned by full commit SHA with its version, exactly as github-actions-pins.json has it."""
-    uses = USES.findall(text)
-    assert uses
-    for reference in uses:
-        if reference.startswith("$/"):
-            continue  # this repository's own workflow, at the commit that runs
-        match = PINNED.fullmatch(reference.strip())
-        assert match, f"not pinned as owner/repo@<sha> # vX.Y.Z: {reference}"
-        pin = answers.PINS["/".join(match["action"].split("/")[:2])]
-        assert (match["sha"], match["version"]) == (pin["sha"], pin["version"]), reference
-
-
 def assert_runs_tasks(project, data):
     """The workflows run the project's tasks (one place for commands), and only tasks that exist."""
-    tasks = tasks_of(project)
+    tasks = project.module("tasks.py").TASKS
     for job in data["jobs"].values():
         for step in job.get("steps", []):
             if command := step.get("run"):
@@ -380,8 +348,8 @@ VALIDATED = {
 
 
 @pytest.mark.parametrize("group", VALIDATED)
-def test_validators_accept_the_generated_files(cookies, group):
-    projects = [bake_row(cookies, row) for row in VALIDATED[group]]
+def test_validators_accept_the_generated_files(baked, group):
+    projects = [baked(**deployable(row)) for row in VALIDATED[group]]
     assert validators.actionlint(*projects) >= 3 * len(projects)
     assert validators.zizmor(*projects) == 0, "no zizmor finding is suppressed"
     assert validators.check_schemas(*projects) >= 4 * len(projects)

@@ -1,4 +1,5 @@
-"""The validators a generated project's GitHub files must satisfy, for any test to reuse.
+"""The validators a generated project's GitHub files must satisfy, for any test to reuse: the
+tools (actionlint, zizmor, check-jsonschema) and the pin rule (`assert_pinned`).
 
 Each takes one baked project or several (one call over many projects is much faster than one per
 project), asserts that the tool found nothing, and fails with the tool's own output otherwise.
@@ -16,6 +17,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers import answers
 
 # The tools come from the same environment as pytest (requirements-dev.txt).
 BIN = Path(sys.executable).parent
@@ -71,7 +74,8 @@ def own_actions(project: Path) -> list[Path]:
     return sorted((project / ".github" / "actions").glob("*/action.y*ml"))
 
 
-def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+def capture(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """A tool's run, its output captured; whether it passed is the caller's to judge."""
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
@@ -84,7 +88,7 @@ def actionlint(*projects) -> int:
     (.github/actionlint.yaml declares self-hosted runner labels). Returns the files checked."""
     # actionlint quietly skips shellcheck when it cannot run it: make sure it can.
     shellcheck = tool("shellcheck")
-    assert run([shellcheck, "--version"]).returncode == 0, "shellcheck does not run"
+    assert capture([shellcheck, "--version"]).returncode == 0, "shellcheck does not run"
     todo, checked = unchecked("actionlint", paths(projects))
     for project in todo:
         files = workflows(project)
@@ -93,7 +97,7 @@ def actionlint(*projects) -> int:
         config = project / ".github" / "actionlint.yaml"
         if config.exists():
             command.append(f"-config-file={config}")
-        result = run([*command, *map(str, files)], cwd=project)
+        result = capture([*command, *map(str, files)], cwd=project)
         assert result.returncode == 0, f"actionlint found problems in {project}\n{output(result)}"
         checked += passed("actionlint", project, len(files))
     return checked
@@ -107,7 +111,7 @@ def zizmor(*projects) -> int:
     if not dirs:
         return ignored_before
     command = [tool("zizmor"), "--offline", "--persona=pedantic", "--no-progress", "--color=never"]
-    result = run([*command, *map(str, dirs)])
+    result = capture([*command, *map(str, dirs)])
     assert result.returncode == 0, f"zizmor found problems\n{output(result)}"
     expected = [
         f for d in dirs for f in [*workflows(d), *own_actions(d), d / ".github" / "dependabot.yml"] if f.exists()
@@ -139,10 +143,28 @@ def check_schemas(*projects) -> int:
         if schema == "vendor.github-actions" and not files:
             continue  # the template's own .github has no actions of its own
         assert files, f"no files for {schema}"
-        result = run([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
+        result = capture([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
         assert result.returncode == 0, f"{schema} rejects a file\n{output(result)}"
         checked += len(files)
     for project in dirs:
         mine = len(workflows(project)) + len(own_actions(project)) + (project / ".github" / "dependabot.yml").exists()
         passed("check-jsonschema", project, mine)
     return checked
+
+
+USES = re.compile(r"^\s*(?:- )?uses: (.*)$", re.MULTILINE)
+PINNED = re.compile(r"(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)")
+
+
+def assert_pinned(text: str) -> None:
+    """Every action a workflow uses pinned by full commit SHA with its version, exactly as
+    github-actions-pins.json has it."""
+    uses = USES.findall(text)
+    assert uses
+    for reference in uses:
+        if reference.startswith("$/"):
+            continue  # this repository's own workflow, at the commit that runs
+        match = PINNED.fullmatch(reference.strip())
+        assert match, f"not pinned as owner/repo@<sha> # vX.Y.Z: {reference}"
+        pin = answers.PINS["/".join(match["action"].split("/")[:2])]
+        assert (match["sha"], match["version"]) == (pin["sha"], pin["version"]), reference

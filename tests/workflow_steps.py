@@ -1,10 +1,15 @@
-"""What the workflow tests share: the answers' deploy shapes, and a generated workflow's own
-steps, found by name or id and run as GitHub's runner runs them, with stand-in commands on PATH."""
+"""What the workflow tests share: the answers' deploy shapes; a generated workflow's own steps,
+found by name or id and run as GitHub's runner runs them, with stand-in commands on PATH (a deploy
+host, `gh attestation verify` on recorded provenance); the variables the bootstrap scripts print
+for the workflows."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 from helpers import CHOICES, DEFAULTS, valid
@@ -38,6 +43,7 @@ def pair_id(pair: dict) -> str:
 IMAGE = "ghcr.io/your-org/flask-service"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+REPOSITORY = "your-org/flask-service"
 
 
 def step(project, workflow: str, job: str, **match) -> dict:
@@ -48,6 +54,11 @@ def step(project, workflow: str, job: str, **match) -> dict:
     ]
     assert len(steps) == 1, f"{workflow} {job}: {len(steps)} steps match {match}"
     return steps[0]
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    """The steps of `job` that use `action` (owner/repo[/path]), at whatever pin."""
+    return [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action]
 
 
 def run_step(project, script: str, env: dict, tmp_path: Path, check=True) -> tuple[subprocess.CompletedProcess, dict]:
@@ -123,3 +134,66 @@ def ssh_host(tmp_path: Path) -> tuple[Path, dict]:
         "RUNNER_TEMP": str(tmp_path),
     }
     return host, env
+
+
+# --- provenance: recorded attestations, and the step that verifies them
+
+# A stand-in for `gh attestation verify`, applying gh's own policy to recorded attestations: the
+# certificate must name the --repo, the --signer-workflow and, with --deny-self-hosted-runners, a
+# GitHub-hosted runner. It prints what passes as gh's --format json does, or fails as gh does.
+FAKE_GH_ATTESTATION = """#!{python}
+import json, os, sys
+
+args = sys.argv[1:]
+assert args[:2] == ["attestation", "verify"] and args[args.index("--format") + 1] == "json", args
+image = args[2].removeprefix("oci://")
+repo = args[args.index("--repo") + 1]
+workflow = "https://github.com/" + args[args.index("--signer-workflow") + 1] + "@"
+recorded = json.load(open(os.environ["ATTESTATIONS"])).get(image.split("@")[1], [])
+passing = [
+    {{"verificationResult": {{"signature": {{"certificate": certificate}}}}}}
+    for certificate in recorded
+    if certificate["sourceRepositoryURI"] == "https://github.com/" + repo
+    and certificate["buildSignerURI"].startswith(workflow)
+    and ("--deny-self-hosted-runners" not in args or certificate["runnerEnvironment"] == "github-hosted")
+]
+if not passing:
+    sys.exit("Error: verifying with issuer \\"sigstore.dev\\": no matching attestations found")
+print(json.dumps(passing))
+"""
+
+
+def certificate(ref="refs/heads/main", commit=COMMIT, repo=REPOSITORY, workflow="ci.yml",
+                trigger="push", runner="github-hosted") -> dict:
+    """The fields of a Fulcio certificate that gh's JSON output carries and the step reads."""
+    signer = f"https://github.com/{repo}/.github/workflows/{workflow}@{ref}"
+    return {
+        "certificateIssuer": "CN=sigstore-intermediate,O=sigstore.dev",
+        "subjectAlternativeName": signer, "buildSignerURI": signer,
+        "issuer": "https://token.actions.githubusercontent.com",
+        "buildTrigger": trigger, "githubWorkflowTrigger": trigger,
+        "sourceRepositoryURI": f"https://github.com/{repo}", "sourceRepositoryRef": ref,
+        "sourceRepositoryDigest": commit, "runnerEnvironment": runner,
+    }
+
+
+def verify_provenance(project, tmp_path, workflow, job, certificates, commit, **env):
+    """Run the workflow's "Verify the image's provenance" step against `certificates` for DIGEST."""
+    verify = step(project, workflow, job, name="Verify the image's provenance")
+    fakes = fake_commands(tmp_path / "bin", {"gh": FAKE_GH_ATTESTATION.format(python=sys.executable)})
+    (tmp_path / "attestations.json").write_text(json.dumps({DIGEST: certificates}))
+    step_env = {name: value for name, value in verify["env"].items() if "${{" not in value}
+    return run_step(project, verify["run"], {
+        **step_env, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
+        "ATTESTATIONS": str(tmp_path / "attestations.json"), "REPOSITORY": REPOSITORY,
+        "IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": commit, **env,
+    }, tmp_path, check=False)[0]
+
+
+def printed_variables(output: str) -> dict[tuple[str, str | None], str]:
+    """The `gh variable set` lines a bootstrap script prints: (name, environment or None) -> value."""
+    found = {}
+    for match in re.finditer(r"^gh variable set (\w+) --repo (\S+)(?: --env (\S+))? --body '([^']*)'$", output, re.M):
+        assert match[2] == REPOSITORY
+        found[(match[1], match[3])] = match[4]
+    return found
