@@ -96,7 +96,9 @@ def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_r
 
 def test_a_doubtful_answer_is_baked_with_a_warning(tmp_path):
     # The pre-generation hook prints the warnings the bake worked out; nothing else is printed.
-    result = cookiecutter(tmp_path, "python_versions=3.10, 3.13")
+    result = cookiecutter_command(tmp_path / "out", "python_versions=3.10, 3.13", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
-    assert result.stdout == "warning: python_versions: 3.10 reached end of life on 2026-10-31\n"
+    # The locks' own age warning (tests/test_locks.py) is the post-generation hook's, not an answer's.
+    lines = [line for line in result.stdout.splitlines() if "pinned dependencies are" not in line]
+    assert lines == ["warning: python_versions: 3.10 reached end of life on 2026-10-31"]
     assert (tmp_path / "out" / "flask-service" / "pyproject.toml").is_file()
