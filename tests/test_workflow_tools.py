@@ -94,7 +94,7 @@ def runner_steps(project, job: dict) -> tuple[dict, list[dict]]:
     """A ci.yml job and its steps as the runner takes them: a reusable workflow's job in place of
     its call, the project's own action's steps (those its inputs switch on) in place of its use."""
     if "uses" in job:
-        (job,) = workflow(project, job["uses"].removeprefix("$/").rpartition("/")[2])["jobs"].values()
+        (job,) = project.workflow(job["uses"].removeprefix("$/").rpartition("/")[2])["jobs"].values()
     steps = []
     for step in job["steps"]:
         if not step.get("uses", "").startswith("$/.github/actions/"):

@@ -103,7 +103,7 @@ def test_generated_pipeline_follows_the_answers(baked, row):
     assert_release_workflow(release, context)
     named = [("ci.yml", ci), ("security.yml", security), ("release.yml", release)]
     if context["dependency_audit"] != "none":
-        named.append(("audit.yml", workflow(project, "audit.yml")))
+        named.append(("audit.yml", project.workflow("audit.yml")))
     for name, data in named:
         assert_hardened(project, name, data, context)
         assert_pinned(project.text(f".github/workflows/{name}"))
