@@ -21,6 +21,8 @@ from email.headerregistry import Address, HeaderRegistry
 from functools import cache
 from pathlib import Path
 
+from platforms import REGISTRIES, TARGETS, deploy_target
+
 ROOT = Path(__file__).resolve().parent
 COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
 ANSWER_NAMES = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
@@ -51,59 +53,50 @@ PYTHON_END_OF_LIFE = {
 DISTROLESS_PYTHON = "3.13"
 OS_RUNNERS = ("ubuntu-latest", "windows-latest", "macos-latest")
 
-# Files that belong to one answer's value: removed from the baked project when the answer is
-# anything else. Paths are relative to the project root, with the package folder named as in the
-# template (see baked_path); a directory goes whole.
-OWNED_PATHS = {
-    ("code_style", "black+flake8"): [".flake8"],
-    ("package_manager", "uv"): ["requirements-uv.txt"],
-    ("deploy_target", "kubernetes"): ["deploy/kubernetes"],
-    ("deploy_target", "ecs"): ["deploy/ecs"],
-    ("deploy_target", "ssh-compose"): ["deploy/ssh-compose"],
-    ("metrics", "prometheus"): [
-        "src/{{cookiecutter.package_name}}/metrics.py",
-        "tests/unit/test_metrics.py",
-    ],
-    ("error_tracking", "sentry"): [
-        "src/{{cookiecutter.package_name}}/error_tracking.py",
-        "tests/unit/test_error_tracking.py",
-    ],
-}
+# Files kept only while a condition on the answers holds, and removed from the baked project
+# otherwise: the one manifest of pruning. Paths are relative to the project root, with the package
+# folder named as in the template (see baked_path); a folder goes whole, and a folder all of whose
+# entries went goes too (deploy/ without a target's files). The deploy targets and registries
+# name their own files (`owns` and `cloud` in their folders, see platforms.py).
 DEPLOY_PATHS = [
     ".github/workflows/deploy.yml",
     ".github/workflows/manual-deploy.yml",
     "scripts/smoke_test.py",
     "tests/unit/test_smoke_test.py",
 ]
-# Files that an answer switches off when it takes this value.
-PRUNED_PATHS: dict[tuple[str, str], list[str]] = {
-    ("deploy_target", "none"): ["deploy", *DEPLOY_PATHS],
-    # Targets whose whole deploy lives in the workflow leave deploy/ empty.
-    ("deploy_target", "cloud-run"): ["deploy"],
-    ("deploy_target", "azure-webapp"): ["deploy"],
-}
-# Files kept only while a condition on the answers holds.
-KEPT_WHEN = {
+
+
+def chosen(name: str, *values: str) -> Callable[[dict], bool]:
+    """A condition: the answer `name` is one of `values`."""
+    return lambda answers: answers[name] in values
+
+
+def owned_by_platforms() -> dict[str, Callable[[dict], bool]]:
+    """Each path a target or registry owns, kept while one of its owners is chosen; a cloud's
+    set-up script, scripts/bootstrap_<cloud>.sh, is owned by the targets and registries there."""
+    owners: dict[str, list[tuple[str, str]]] = {}
+    for answer, platforms in (("deploy_target", TARGETS), ("container_registry", REGISTRIES)):
+        for name, facts in platforms.items():
+            setup = [f"scripts/bootstrap_{facts['cloud']}.sh"] if facts["cloud"] else []
+            for path in [*facts["owns"], *setup]:
+                owners.setdefault(path, []).append((answer, name))
+    return {
+        path: lambda answers, pairs=tuple(pairs): any(answers[name] == value for name, value in pairs)
+        for path, pairs in owners.items()
+    }
+
+
+KEPT_WHEN: dict[str, Callable[[dict], bool]] = {
+    ".flake8": chosen("code_style", "black+flake8"),
+    "requirements-uv.txt": chosen("package_manager", "uv"),
+    "src/{{cookiecutter.package_name}}/metrics.py": chosen("metrics", "prometheus"),
+    "tests/unit/test_metrics.py": chosen("metrics", "prometheus"),
+    "src/{{cookiecutter.package_name}}/error_tracking.py": chosen("error_tracking", "sentry"),
+    "tests/unit/test_error_tracking.py": chosen("error_tracking", "sentry"),
     ".github/actionlint.yaml": lambda answers: bool(self_hosted_labels(answers)),
-    # The cloud set-up (scripts/bootstrap_<cloud>.sh) for the registry and the deploy target.
-    "scripts/bootstrap_aws.sh": lambda answers: "ecr" in cloud_parts(answers),
-    "scripts/bootstrap_gcp.sh": lambda answers: "gar" in cloud_parts(answers),
-    "scripts/bootstrap_azure.sh": lambda answers: "acr" in cloud_parts(answers),
-    "scripts/aws": lambda answers: "ecr" in cloud_parts(answers),
-    "scripts/aws/push-trust.json": lambda answers: answers["container_registry"] == "ecr",
-    "scripts/aws/push-policy.json": lambda answers: answers["container_registry"] == "ecr",
-    "scripts/aws/read-trust.json": lambda answers: answers["container_registry"] == "ecr",
-    "scripts/aws/read-policy.json": lambda answers: answers["container_registry"] == "ecr",
-    "scripts/aws/execution-trust.json": lambda answers: answers["deploy_target"] == "ecs",
-    "scripts/aws/execution-policy.json": lambda answers: answers["deploy_target"] == "ecs",
-    "scripts/aws/__environment__": lambda answers: answers["deploy_target"] == "ecs",
+    **{path: chosen("deploy_target", *TARGETS) for path in DEPLOY_PATHS},
+    **owned_by_platforms(),
 }
-
-
-def cloud_parts(answers: dict) -> set[str]:
-    """The clouds this project's registry and deploy target live in ('ecr': AWS)."""
-    clouds = {"ecr": "ecr", "ecs": "ecr", "gar": "gar", "cloud-run": "gar", "acr": "acr", "azure-webapp": "acr"}
-    return {clouds[answer] for answer in (answers["container_registry"], answers["deploy_target"]) if answer in clouds}
 # A folder of this name holds templates rendered once per environment, into a folder named
 # after it (cookiecutter renders a file once; see `post_generation`).
 PER_ENVIRONMENT = "__environment__"
@@ -130,12 +123,6 @@ DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
 DNS_LABEL_INVALID = re.compile(r"[^a-z0-9-]+")
-
-# Cloud Run serves the candidate revision at <tag>---<service>-<hash>-<region>.a.run.app, whose
-# first part is one DNS label: gcloud takes the tag and the service name (the slug, unless the
-# CLOUD_RUN_SERVICE variable names another) together up to 46 characters.
-CLOUD_RUN_TAG = "candidate"  # deploy.yml's `tag:`
-CLOUD_RUN_TAG_AND_SERVICE_MAX = 46
 
 # Names Windows keeps for devices, in any case and with any extension: a folder so named (the
 # package's, an environment's overlay) cannot be checked out on the windows-latest test runners.
@@ -352,12 +339,11 @@ def check(answers: dict, today: date | None = None) -> list[str]:
                 f"{name}: {shown(answers[name])} holds {odd[0]!r}; an answer is one line of printable text"
             )
     check_slug(answers["project_slug"], answers["project_name"])
-    longest = CLOUD_RUN_TAG_AND_SERVICE_MAX - len(CLOUD_RUN_TAG)
-    if answers["deploy_target"] == "cloud-run" and len(answers["project_slug"]) > longest:
+    target = deploy_target(answers)
+    if target["slug_max"] and len(answers["project_slug"]) > target["slug_max"]:
         raise AnswerError(
             f"project_slug: {shown(answers['project_slug'])} is {len(answers['project_slug'])} characters;"
-            f" as a Cloud Run service name beside the revision tag {CLOUD_RUN_TAG!r} it takes at most {longest}:"
-            " pass a shorter project_slug"
+            f" {target['slug_max_why']} it takes at most {target['slug_max']}: pass a shorter project_slug"
         )
     check_package_name(answers["package_name"])
     check_author(answers["author_name"], answers["author_email"])
@@ -516,15 +502,29 @@ def baked_path(relative: str, answers: dict) -> str:
 
 
 def paths_to_prune(answers: dict) -> list[str]:
-    paths = [
-        path
-        for (name, value), owned in OWNED_PATHS.items()
-        if answers[name] != value
-        for path in owned
-    ]
-    paths += [path for (name, value), pruned in PRUNED_PATHS.items() if answers[name] == value for path in pruned]
-    paths += [path for path, keep in KEPT_WHEN.items() if not keep(answers)]
-    return [baked_path(path, answers) for path in paths]
+    """The paths KEPT_WHEN switches off for these answers, then the folders they leave empty."""
+    pruned = [path for path, keep in KEPT_WHEN.items() if not keep(answers)]
+    folders = sorted({path.rpartition("/")[0] for path in pruned} - {""})
+    while folders:
+        folder = folders.pop()
+        entries = {entry.relative_to(TEMPLATE_PROJECT).as_posix() for entry in (TEMPLATE_PROJECT / folder).iterdir()}
+        if folder not in pruned and entries <= set(pruned):
+            pruned.append(folder)
+            if "/" in folder:
+                folders.append(folder.rpartition("/")[0])
+    return [baked_path(path, answers) for path in pruned]
+
+
+def kept(path: str, answers: dict) -> bool:
+    """Whether the baked project holds `path` (a template path, as in KEPT_WHEN)."""
+    path = baked_path(path, answers)
+    return not any(path == pruned or path.startswith(f"{pruned}/") for pruned in paths_to_prune(answers))
+
+
+def deploy_branches(answers: dict) -> list[str]:
+    """The branches whose pushes deploy, in the answer's order, each once: the branch filter of
+    ci.yml, the rulesets, the push identity's trust and the image tags."""
+    return list(dict.fromkeys(env.branch for env in check_environments(answers["environments"]) if env.branch))
 
 
 @cache
@@ -633,7 +633,7 @@ def pipeline(answers: dict) -> dict[str, Job]:
     ]
     if answers["container_registry"] != "none":
         gates = tuple(job.id for job in jobs if not job.when)
-        pushes = " or ".join(dict.fromkeys(env.branch for env in check_environments(answers["environments"]) if env.branch))
+        pushes = " or ".join(deploy_branches(answers))
         jobs += [
             Job("image", "build the image, Trivy scan"),
             Job("build", f"push to {answers['container_registry']}, SBOM, attested provenance", (*gates, "image"),

@@ -9,7 +9,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from types import CodeType
 
-from jinja2 import FileSystemBytecodeCache, pass_context
+from jinja2 import ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader, pass_context
 from jinja2.ext import Extension
 
 from answers import (
@@ -19,7 +19,8 @@ from answers import (
     UV_VERSION,
     check_environments,
     ci_caches,
-    cloud_parts,
+    deploy_branches,
+    kept,
     check_or_exit,
     dockerfile_quoted,
     newest_python,
@@ -32,6 +33,7 @@ from answers import (
     split_list,
     uses,
 )
+from platforms import clouds, container_registry, deploy_secrets, deploy_target, fill, image, image_shown
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -56,6 +58,12 @@ def flow(value: str | list) -> str:
     if isinstance(value, str):
         return quoted(value)
     return "[" + ", ".join(quoted(item) for item in value) + "]"
+
+
+def github_expression(text: str) -> str:
+    """`${{ text }}`, GitHub's expression, for a template that makes one from Jinja values
+    (Jinja may not write inside one: see keep_github_expressions)."""
+    return "${{ " + text + " }}"
 
 
 def check_answers(answers: dict) -> str:
@@ -170,6 +178,15 @@ def settings(context) -> tuple:
     return namespace["SETTINGS"]
 
 
+def get_template(environment, get, name, parent=None, globals=None):
+    """Jinja's get_template, finding this template's own folders too: cookiecutter's loader
+    looks in the project folder and `../templates` only, and is set after the extensions load."""
+    if not isinstance(environment.loader, ChoiceLoader):
+        own = FileSystemLoader([ROOT / "templates", ROOT])
+        environment.loader = ChoiceLoader([environment.loader, own] if environment.loader else [own])
+    return get(name, parent, globals)
+
+
 class AnswersExtension(Extension):
     """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
 
@@ -185,8 +202,11 @@ class AnswersExtension(Extension):
             # Data for a hook to read without parsing: strings, lists and dicts only.
             python_literal=repr,
             check_answers=check_answers,
+            github_expression=github_expression,
+            fill=fill,
         )
         environment.bytecode_cache = bytecode_cache(environment)
+        environment.get_template = partial(get_template, environment, environment.get_template)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))
         environment.globals.update(
             uses=uses,
@@ -199,7 +219,14 @@ class AnswersExtension(Extension):
             runs_on_answer=runs_on,
             ci_caches=ci_caches,
             settings=settings,
-            cloud_parts=cloud_parts,
+            clouds=clouds,
+            deploy_target=deploy_target,
+            container_registry=container_registry,
+            deploy_secrets=deploy_secrets,
+            image_name=image,
+            image_shown=image_shown,
+            deploy_branches=deploy_branches,
+            kept=kept,
             uv_version=UV_VERSION,
             template_dir=str(ROOT),
         )

@@ -186,7 +186,7 @@ def test_every_pin_is_used():
     """A pin nothing uses is a pin nobody reviews: the generated workflows name actions through
     uses("owner/repo[/path]"), the template's own CI by owner/repo@sha."""
     used = set()
-    for folder in (ROOT / "templates", ROOT / "{{cookiecutter.project_slug}}"):
+    for folder in (ROOT / "templates", ROOT / "targets", ROOT / "registries", ROOT / "{{cookiecutter.project_slug}}"):
         for path in folder.rglob("*"):
             if path.is_file() and path.suffix in (".yml", ".yaml", ".j2"):
                 used |= set(re.findall(r'uses\("([\w.-]+/[\w.-]+)', path.read_text("utf-8")))

@@ -6,6 +6,8 @@ from datetime import date
 import pytest
 from helpers import RENDERED_DEFAULTS, ROOT, answers
 
+import platforms
+
 Environment = answers.Environment
 
 
@@ -150,16 +152,30 @@ def test_the_image_python_is_the_newest_answer_unless_distroless():
     assert answers.newest_python({**RENDERED_DEFAULTS, "container_base": "distroless"}) == "3.13"
 
 
-def test_every_owned_and_pruned_path_exists_in_the_template():
+def test_every_kept_path_exists_in_the_template():
     project = ROOT / "{{cookiecutter.project_slug}}"
-    for paths in [*answers.OWNED_PATHS.values(), *answers.PRUNED_PATHS.values(), answers.KEPT_WHEN]:
-        for path in paths:
-            assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
+    for path in answers.KEPT_WHEN:
+        assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
 
 
-def test_every_manifest_key_is_a_real_choice():
-    for name, value in [*answers.OWNED_PATHS, *answers.PRUNED_PATHS]:
-        assert value in answers.CHOICES[name], (name, value)
+def test_every_target_and_registry_folder_is_a_choice_and_every_choice_has_one():
+    assert set(platforms.TARGETS) == set(answers.CHOICES["deploy_target"]) - {"none"}
+    assert set(platforms.REGISTRIES) == set(answers.CHOICES["container_registry"]) - {"none"}
+
+
+def test_a_fact_a_folder_does_not_know_is_refused(tmp_path):
+    (tmp_path / "targets" / "nomad").mkdir(parents=True)
+    (tmp_path / "targets" / "nomad" / "target.toml").write_text('oidc = true\nodic = false\n')
+    with pytest.raises(ValueError, match="targets/nomad/target.toml: unknown facts odic"):
+        platforms.read_folders("targets", "target.toml", platforms.TARGET_FACTS, root=tmp_path)
+
+
+def test_a_folder_left_empty_by_pruning_goes_too():
+    pruned = answers.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "cloud-run", "container_registry": "gar"})
+    assert {"deploy", "scripts/aws", "scripts/bootstrap_aws.sh"} <= set(pruned)
+    assert "scripts/bootstrap_gcp.sh" not in pruned and "scripts" not in pruned
+    kept = answers.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "kubernetes", "container_registry": "ecr"})
+    assert "deploy" not in kept and "scripts/aws" not in kept and "scripts/aws/execution-trust.json" in kept
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,11 @@ def assert_pruned_as_answered(project):
     context = project.context
     for relative in answers.paths_to_prune(context):
         assert not project.exists(relative), f"{relative} should be pruned for {context}"
-    for (name, value), paths in answers.OWNED_PATHS.items():
-        if context[name] == value:
-            for relative in paths:
-                relative = answers.baked_path(relative, context)
-                assert project.exists(relative), f"{relative} is missing for {name}={value}"
+    for relative, keep in answers.KEPT_WHEN.items():
+        # An __environment__ folder is rendered into one folder per environment, then removed.
+        if keep(context) and answers.PER_ENVIRONMENT not in relative:
+            relative = answers.baked_path(relative, context)
+            assert project.exists(relative), f"{relative} is missing for these answers"
     for name, text in answers.lock_files(context).items():
         assert project.text(name) == text and "<<" not in text, f"{name} is not the pinned lock"
 

@@ -135,7 +135,7 @@ def test_an_organisation_s_team_owns_the_code_and_reviews(cookies, tmp_path, sha
     result, log = setup_github(project, tmp_path, world("your-org", "Organization", SHAPES[shape]), "your-org", TEAM="platform")
     assert result.returncode == 0, result.stderr
     environments = answers.check_environments(SHAPES[shape])
-    branches = list(dict.fromkeys(e.branch for e in environments if e.branch))
+    branches = answers.deploy_branches({"environments": SHAPES[shape]})
     assert_environments(log, "your-org", environments, [{"type": "Team", "id": PLATFORM}], True)
     assert_rulesets(log, project, branches, approvals=1, code_owners=True)
     # CODEOWNERS now names the team wherever it named the organisation, comments aside.

@@ -189,7 +189,8 @@ def test_no_github_expression_inside_jinja():
     """The rule in the README: `${{` is written in template text, where jinja_extension.py keeps
     it from Jinja, never inside a Jinja expression or statement, where Jinja would read it."""
     tag = re.compile(r"(?<!\$)\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
-    sources = [*(ROOT / "templates").glob("*.j2"), *(ROOT / "{{cookiecutter.project_slug}}").rglob("*")]
+    sources = [*(ROOT / "templates").glob("*.j2"), *(ROOT / "targets").rglob("*.j2"), *(ROOT / "registries").rglob("*.j2")]
+    sources += (ROOT / "{{cookiecutter.project_slug}}").rglob("*")
     checked = 0
     for path in sources:
         if not path.is_file() or path.suffix in (".json", ".lock", ".txt") and "{%" not in path.read_text("utf-8"):

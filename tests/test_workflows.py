@@ -14,6 +14,8 @@ import yaml
 from helpers import CHOICES, DEFAULTS, answers, bake, combination_id, pairwise
 from test_bake import assert_well_formed
 
+import platforms
+
 # Free-text answers the pipeline depends on: the default first, then other valid shapes.
 SAMPLES = {
     "python_versions": [DEFAULTS["python_versions"], "3.13", "3.10, 3.11, 3.12, 3.13, 3.14, 3.15"],
@@ -44,17 +46,14 @@ IDS += [f"pairwise-{combination_id(row)}" for row in PAIRWISE]
 USES = re.compile(r"^\s*(?:- )?uses: (.*)$", re.MULTILINE)
 PINNED = re.compile(r"(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)")
 WRITE_GRANT = re.compile(r"^\s+[\w-]+: write\b.*$", re.MULTILINE)
-# Registry -> the actions its login takes, the permission a push needs beyond contents: read, and
-# the setting that names the push identity and the read-only one.
-LOGIN = {
-    "ghcr.io": ({"docker/login-action"}, {"packages": "write"}, ("GITHUB_TOKEN", "GITHUB_TOKEN")),
-    "docker.io": ({"docker/login-action"}, {}, ("DOCKERHUB_TOKEN", "DOCKERHUB_READ_TOKEN")),
-    "ecr": ({"aws-actions/configure-aws-credentials", "aws-actions/amazon-ecr-login"}, {"id-token": "write"},
-            ("AWS_ROLE_ARN", "AWS_READ_ROLE_ARN")),
-    "gar": ({"google-github-actions/auth", "docker/login-action"}, {"id-token": "write"},
-            ("GCP_SERVICE_ACCOUNT", "GCP_READ_SERVICE_ACCOUNT")),
-    "acr": ({"Azure/login"}, {"id-token": "write"}, ("AZURE_CLIENT_ID", "AZURE_READ_CLIENT_ID")),
-}
+
+
+def login(registry: str) -> tuple[set[str], dict[str, str], tuple[str, str]]:
+    """Registry -> the actions its login takes, the permission a push needs beyond contents: read,
+    and the settings that name the push identity and the read-only one: registries/<registry>/."""
+    facts = platforms.REGISTRIES[registry]
+    permissions = {"packages": "write"} if facts["github_packages"] else {"id-token": "write"} if facts["oidc"] else {}
+    return set(facts["login_actions"]), permissions, (facts["identity"]["write"], facts["identity"]["read"])
 
 
 def bake_row(cookies, row):
@@ -79,7 +78,7 @@ def steps_using(job, action):
 
 
 def branches(context) -> list[str]:
-    return list(dict.fromkeys(env.branch for env in answers.check_environments(context["environments"]) if env.branch))
+    return answers.deploy_branches(context)
 
 
 def tasks_of(project) -> dict:
@@ -227,10 +226,10 @@ def assert_image_jobs(ci, context):
                         "push-to-registry": True}
     assert build["steps"][-1]["uses"].startswith("actions/attest-build-provenance@")
     assert context["project_slug"] in ci["env"]["IMAGE"]
-    logins, permissions, (push_identity, _) = LOGIN[registry]
+    logins, permissions, (push_identity, _) = login(registry)
     used = {step.get("uses", "").split("@")[0] for step in build["steps"]}
     assert logins <= used
-    assert not (set().union(*(logins for logins, _, _ in LOGIN.values())) - logins) & used
+    assert not (set().union(*(login(other)[0] for other in platforms.REGISTRIES)) - logins) & used
     assert push_identity in yaml.safe_dump(build["steps"])
     assert build["permissions"] == {"contents": "read", "attestations": "write", "id-token": "write", **permissions}
 
@@ -245,7 +244,7 @@ def assert_security_workflow(security, context):
         tags = security["jobs"]["trivy-image"]["strategy"]["matrix"]["tag"]
         assert tags == [branch.replace("/", "-") for branch in branches(context)]
         # The scan reads with the registry's read-only identity, never the push one.
-        _, _, (push_identity, read_identity) = LOGIN[context["container_registry"]]
+        _, _, (push_identity, read_identity) = login(context["container_registry"])
         logged_in = yaml.safe_dump(security["jobs"]["trivy-image"]["steps"])
         assert read_identity in logged_in and (push_identity == read_identity or push_identity + " " not in logged_in)
     assert set(security["jobs"]) == jobs
@@ -314,7 +313,7 @@ def assert_release_workflow(release, context):
         names.index("Tag the image with the version")
     )
     assert "docker buildx imagetools create" in job["steps"][names.index("Tag the image with the version")]["run"]
-    _, permissions, (push_identity, _) = LOGIN[context["container_registry"]]
+    _, permissions, (push_identity, _) = login(context["container_registry"])
     assert job["permissions"] == {"attestations": "read", "contents": "write", **permissions}
     assert push_identity in yaml.safe_dump(job["steps"])
 
