@@ -69,11 +69,11 @@ def test_a_bad_answer_prints_one_line_and_leaves_nothing(tmp_path, overrides, me
 def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     # cookiecutter checks choices before the template sees any answer: its traceback, as the
     # README says, ending in its own message.
-    result = cookiecutter(tmp_path, "container_registry=quay.io")
+    result = cookiecutter(tmp_path, "container_registry=harbor")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
-    assert lines[-1].startswith("ValueError: quay.io provided for choice variable container_registry, but the choices are")
+    assert lines[-1].startswith("ValueError: harbor provided for choice variable container_registry, but the choices are")
     assert not any(line.startswith("error: ") for line in lines)
     assert list(tmp_path.rglob("*")) == [tmp_path / "out"]
 
