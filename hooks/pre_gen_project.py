@@ -10,6 +10,6 @@ ANSWERS = json.loads({{ cookiecutter | tojson | quoted }})
 # hook runs in the new project's folder.
 sys.path.insert(0, {{ template_dir | quoted }})
 
-from answers import check_or_exit  # noqa: E402
+from flask_cicd.checks import check_or_exit  # noqa: E402
 
 check_or_exit(ANSWERS)

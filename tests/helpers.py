@@ -14,10 +14,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from flask_cicd import answers, checks
 
-import answers  # noqa: E402  (the template's own module, at the repository root)
+ROOT = answers.ROOT
 
 COOKIECUTTER_JSON = answers.COOKIECUTTER_JSON
 DEFAULTS = answers.DEFAULT_ANSWERS
@@ -84,9 +83,9 @@ class Bakes:
 
 
 def valid(row: dict[str, str]) -> bool:
-    """Whether answers.check accepts `row`, the other answers taking their most permissive value."""
+    """Whether checks.check accepts `row`, the other answers taking their most permissive value."""
     try:
-        answers.check({**PERMISSIVE, **row})
+        checks.check({**PERMISSIVE, **row})
     except answers.AnswerError:
         return False
     return True

@@ -1,12 +1,12 @@
-"""Unit tests of answers.py: parsing, checking and the pruning manifest."""
+"""Unit tests of the template's own package (flask_cicd): parsing, checking, the targets' and registries' data and the pruning manifest."""
 
 import sys
 from datetime import date
 
 import pytest
+from flask_cicd import checks, pins, platforms, pruning, quoting
 from helpers import RENDERED_DEFAULTS, ROOT, answers
 
-import platforms
 
 Environment = answers.Environment
 
@@ -54,9 +54,9 @@ def test_bad_environments_are_refused(text, message):
 
 
 def refusal(**overrides) -> str:
-    """The message answers.check gives for the defaults with `overrides`."""
+    """The message checks.check gives for the defaults with `overrides`."""
     with pytest.raises(answers.AnswerError) as error:
-        answers.check({**RENDERED_DEFAULTS, **overrides})
+        checks.check({**RENDERED_DEFAULTS, **overrides})
     return str(error.value)
 
 
@@ -85,10 +85,10 @@ def test_package_names_that_would_not_import_the_package_are_refused(package, me
 def test_clashing_names_are_refused_from_their_sources_not_a_list():
     # Every module the locked distributions install (read from their wheels), every module of
     # this Python's standard library, and the project's own top-level modules.
-    for module in [*answers.dependency_modules(), *sys.stdlib_module_names, *answers.project_modules()]:
+    for module in [*checks.dependency_modules(), *sys.stdlib_module_names, *checks.project_modules()]:
         if module.isidentifier() and module.isascii():
-            assert answers.module_clash(module), module
-    assert answers.module_clash("flask_service") is None
+            assert checks.module_clash(module), module
+    assert checks.module_clash("flask_service") is None
 
 
 @pytest.mark.parametrize(
@@ -108,8 +108,8 @@ def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refus
 
 
 def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
-    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
-    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
+    checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
+    checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_versions_are_sorted_oldest_first():
 
 
 def test_end_of_life_versions_warn():
-    warnings = answers.check(
+    warnings = checks.check(
         {**RENDERED_DEFAULTS, "python_versions": "3.10, 3.12"}, today=date(2026, 11, 26)
     )
     assert warnings == ["python_versions: 3.10 reached end of life on 2026-10-31"]
@@ -154,7 +154,7 @@ def test_the_image_python_is_the_newest_answer_unless_distroless():
 
 def test_every_kept_path_exists_in_the_template():
     project = ROOT / "{{cookiecutter.project_slug}}"
-    for path in answers.KEPT_WHEN:
+    for path in pruning.KEPT_WHEN:
         assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
 
 
@@ -171,10 +171,10 @@ def test_a_fact_a_folder_does_not_know_is_refused(tmp_path):
 
 
 def test_a_folder_left_empty_by_pruning_goes_too():
-    pruned = answers.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "cloud-run", "container_registry": "gar"})
+    pruned = pruning.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "cloud-run", "container_registry": "gar"})
     assert {"deploy", "scripts/aws", "scripts/bootstrap_aws.sh"} <= set(pruned)
     assert "scripts/bootstrap_gcp.sh" not in pruned and "scripts" not in pruned
-    kept = answers.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "kubernetes", "container_registry": "ecr"})
+    kept = pruning.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "kubernetes", "container_registry": "ecr"})
     assert "deploy" not in kept and "scripts/aws" not in kept and "scripts/aws/execution-trust.json" in kept
 
 
@@ -194,7 +194,7 @@ def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):
 
     import yaml
 
-    text = answers.quoted(odd)
+    text = quoting.quoted(odd)
     assert text.isprintable() and "\n" not in text
     assert tomllib.loads(f"v = {text}")["v"] == odd
     assert yaml.safe_load(f"v: {text}")["v"] == odd
@@ -202,6 +202,6 @@ def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):
 
 
 def test_uses_pins_to_the_recorded_sha():
-    pin = answers.PINS["actions/checkout"]
-    assert answers.uses("actions/checkout") == f"actions/checkout@{pin['sha']} # {pin['version']}"
-    assert answers.uses("github/codeql-action/init").startswith("github/codeql-action/init@")
+    pin = pins.PINS["actions/checkout"]
+    assert pins.uses("actions/checkout") == f"actions/checkout@{pin['sha']} # {pin['version']}"
+    assert pins.uses("github/codeql-action/init").startswith("github/codeql-action/init@")

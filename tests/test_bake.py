@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from baked_checks import assert_parses
+from flask_cicd import pruning
 from helpers import CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, bake, combination_id, pairwise
 
 # Jinja left in a file; a GitHub expression `${{ ... }}` is the workflow's own, and so are
@@ -25,12 +26,12 @@ def assert_well_formed(project):
 def assert_pruned_as_answered(project):
     """Files owned by other answers are gone; the chosen answers' own files are there."""
     context = project.context
-    for relative in answers.paths_to_prune(context):
+    for relative in pruning.paths_to_prune(context):
         assert not project.exists(relative), f"{relative} should be pruned for {context}"
-    for relative, keep in answers.KEPT_WHEN.items():
+    for relative, keep in pruning.KEPT_WHEN.items():
         # An __environment__ folder is rendered into one folder per environment, then removed.
-        if keep(context) and answers.PER_ENVIRONMENT not in relative:
-            relative = answers.baked_path(relative, context)
+        if keep(context) and pruning.PER_ENVIRONMENT not in relative:
+            relative = pruning.baked_path(relative, context)
             assert project.exists(relative), f"{relative} is missing for these answers"
     for name, text in answers.lock_files(context).items():
         assert project.text(name) == text and "<<" not in text, f"{name} is not the pinned lock"
@@ -93,7 +94,7 @@ def test_odd_but_valid_answers_give_valid_files(cookies):
 
 
 def test_bakes_from_a_relative_template_path(tmp_path):
-    # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: the hooks still find answers.py.
+    # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: the hooks still find the flask_cicd package.
     command = [sys.executable, "-m", "cookiecutter", "--no-input", ".", "-o", str(tmp_path)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

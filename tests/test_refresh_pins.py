@@ -8,7 +8,8 @@ import importlib.util
 import json
 
 import pytest
-from helpers import ROOT, answers
+from flask_cicd import pins
+from helpers import ROOT
 
 spec = importlib.util.spec_from_file_location("refresh_pins", ROOT / "scripts" / "refresh_pins.py")
 refresh_pins = importlib.util.module_from_spec(spec)
@@ -24,14 +25,14 @@ def fetch(url: str) -> str:
 
 
 def test_refresh_reproduces_the_pins_from_the_api_answers():
-    fresh = refresh_pins.refresh(answers.PINS, fetch, REPOS)
-    assert fresh == answers.PINS  # nothing else touched, order kept
+    fresh = refresh_pins.refresh(pins.PINS, fetch, REPOS)
+    assert fresh == pins.PINS  # nothing else touched, order kept
 
 
 def test_an_annotated_tag_is_followed_to_its_commit():
     tag = RECORDED["https://api.github.com/repos/actions/checkout/git/ref/tags/v7.0.1"]["object"]
-    assert tag["type"] == "tag" and tag["sha"] != answers.PINS["actions/checkout"]["sha"]
-    assert refresh_pins.commit_of_tag(fetch, "actions/checkout", "v7.0.1") == answers.PINS["actions/checkout"]["sha"]
+    assert tag["type"] == "tag" and tag["sha"] != pins.PINS["actions/checkout"]["sha"]
+    assert refresh_pins.commit_of_tag(fetch, "actions/checkout", "v7.0.1") == pins.PINS["actions/checkout"]["sha"]
 
 
 def test_trivy_action_records_the_trivy_it_installs():
@@ -41,7 +42,7 @@ def test_trivy_action_records_the_trivy_it_installs():
 def test_a_new_action_is_added_in_order():
     fresh = refresh_pins.refresh({"zizmorcore/zizmor-action": {}}, fetch, ["docker/login-action"])
     assert list(fresh) == ["docker/login-action", "zizmorcore/zizmor-action"]
-    assert fresh["docker/login-action"] == answers.PINS["docker/login-action"]
+    assert fresh["docker/login-action"] == pins.PINS["docker/login-action"]
 
 
 def test_a_prerelease_is_left_to_a_human():
@@ -51,7 +52,7 @@ def test_a_prerelease_is_left_to_a_human():
 
 def test_main_rewrites_the_file_and_names_each_bump(tmp_path, monkeypatch, capsys):
     pins_file = tmp_path / "github-actions-pins.json"
-    stale = {**answers.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40, "tagged": "2024-01-01"}}
+    stale = {**pins.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40, "tagged": "2024-01-01"}}
     pins_file.write_text(json.dumps(stale))
     monkeypatch.setattr(refresh_pins, "PINS_FILE", pins_file)
     monkeypatch.setattr(refresh_pins, "github", fetch)

@@ -12,11 +12,11 @@ import subprocess
 import sys
 
 import pytest
+from flask_cicd import pipeline, platforms
 from helpers import answers, bake, run
 from validators import tool
 from workflow_steps import SHAPES, fake_commands
 
-import platforms
 
 FAKE_GH = """#!{python}
 import json, os, re, subprocess, sys
@@ -137,7 +137,7 @@ def test_an_organisation_s_team_owns_the_code_and_reviews(cookies, tmp_path, sha
     result, log = setup_github(project, tmp_path, world("your-org", "Organization", SHAPES[shape]), "your-org", TEAM="platform")
     assert result.returncode == 0, result.stderr
     environments = answers.check_environments(SHAPES[shape])
-    branches = answers.deploy_branches({"environments": SHAPES[shape]})
+    branches = pipeline.deploy_branches({"environments": SHAPES[shape]})
     assert_environments(log, "your-org", environments, [{"type": "Team", "id": PLATFORM}], True)
     assert_rulesets(log, project, branches, approvals=1, code_owners=True)
     # CODEOWNERS now names the team wherever it named the organisation, comments aside.

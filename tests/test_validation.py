@@ -1,4 +1,4 @@
-"""answers.py's checks agree with the tools that consume the answers: git, the build backend,
+"""flask_cicd/checks.py agree with the tools that consume the answers: git, the build backend,
 every Python on this machine, and the wheels of the locked dependencies."""
 
 import json
@@ -10,9 +10,9 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
+from flask_cicd import checks, platforms, quoting
 from helpers import answers, bake, find_python
 
-import platforms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,7 +67,7 @@ def build_backend_metadata(folder: Path, name: str, email: str) -> str:
     from hatchling.metadata.core import ProjectMetadata
     from hatchling.metadata.spec import construct_metadata_file_2_4
 
-    authors = f"[{{ name = {answers.quoted(name)}, email = {answers.quoted(email)} }}]"
+    authors = f"[{{ name = {quoting.quoted(name)}, email = {quoting.quoted(email)} }}]"
     (folder / "pyproject.toml").write_text(
         f'[project]\nname = "probe"\nversion = "1"\nauthors = {authors}\n', "utf-8"
     )
@@ -82,7 +82,7 @@ def build_backend_metadata(folder: Path, name: str, email: str) -> str:
 def test_author_checks_agree_with_the_build_backend(name, email):
     answered = {**answers.DEFAULT_ANSWERS, "author_name": name, "author_email": email}
     try:
-        answers.check({**answered, "project_slug": "probe", "package_name": "probe"})
+        checks.check({**answered, "project_slug": "probe", "package_name": "probe"})
     except answers.AnswerError as error:
         assert str(error).startswith(("author_email: ", "author_name: ")), error
         return
@@ -115,7 +115,7 @@ def test_every_python_here_has_its_standard_library_refused():
              "*(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()['stdlib']]))})))"],
             capture_output=True, text=True, check=True,
         ).stdout)
-        unrefused = [name for name in names if name.isidentifier() and not answers.module_clash(name)]
+        unrefused = [name for name in names if name.isidentifier() and not checks.module_clash(name)]
         assert not unrefused, f"Python {version}'s {unrefused} would be accepted as package names"
         checked.append(version)
     assert checked, "no Python of the accepted versions on this machine"

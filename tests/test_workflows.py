@@ -11,10 +11,10 @@ import re
 import pytest
 import validators
 import yaml
+from flask_cicd import pins, pipeline, platforms
 from helpers import CHOICES, DEFAULTS, answers, bake, combination_id, pairwise
 from test_bake import assert_well_formed
 
-import platforms
 
 # Free-text answers the pipeline depends on: the default first, then other valid shapes.
 SAMPLES = {
@@ -78,7 +78,7 @@ def steps_using(job, action):
 
 
 def branches(context) -> list[str]:
-    return answers.deploy_branches(context)
+    return pipeline.deploy_branches(context)
 
 
 def tasks_of(project) -> dict:
@@ -184,7 +184,7 @@ def assert_test_matrix(ci, context):
     assert not [step for step in coverage["steps"] if "run" in step], "the coverage job runs no code"
     assert steps_using(coverage, "actions/download-artifact")[0]["with"]["pattern"] == "coverage-*"
     upload = steps_using(coverage, "codecov/codecov-action")[0]["with"]
-    assert upload["use_oidc"] is True and upload["version"] == answers.TOOLS["codecov-cli"]["version"]
+    assert upload["use_oidc"] is True and upload["version"] == pins.TOOLS["codecov-cli"]["version"]
     assert "head.repo.fork" in coverage["if"] and "dependabot[bot]" in coverage["if"]
 
 
@@ -201,7 +201,7 @@ def assert_image_jobs(ci, context):
             "VERSION=${{ steps.meta.outputs.version }}",
         ]
         assert built["cache-from"] == "type=gha"
-        buildkit = answers.TOOLS["buildkit"]
+        buildkit = pins.TOOLS["buildkit"]
         assert steps_using(job, "docker/setup-buildx-action")[0]["with"]["driver-opts"] == (
             f"image={buildkit['image']}:{buildkit['version']}@{buildkit['digest']}"
         )
@@ -209,7 +209,7 @@ def assert_image_jobs(ci, context):
         meta = steps_using(job, "docker/metadata-action")[0]["with"]
         assert meta["flavor"] == "latest=false" and "semver" not in meta["tags"]
     scanned = steps_using(image, "aquasecurity/trivy-action")
-    assert {step["with"]["version"] for step in scanned} == {answers.PINS["aquasecurity/trivy-action"]["trivy"]}
+    assert {step["with"]["version"] for step in scanned} == {pins.PINS["aquasecurity/trivy-action"]["trivy"]}
     assert steps_using(image, "docker/build-push-action")[0]["with"]["load"] is True
     assert image["permissions"] == {"contents": "read", "security-events": "write"}
 
@@ -274,20 +274,20 @@ def assert_hardened(project, name, data, context):
                 assert step["with"]["persist-credentials"] is False, where
             if step.get("uses", "").startswith("actions/setup-python@"):
                 assert context["package_manager"] == "pip", where
-                if answers.ci_caches(context):
+                if pipeline.ci_caches(context):
                     assert step["with"]["cache"] == "pip" and step["with"]["cache-dependency-path"] == "requirements*.txt"
                 else:  # a deploy branch named for releases: its runs ship, nothing cached feeds them
                     assert "cache" not in step["with"], where
             if step.get("uses", "").startswith("astral-sh/setup-uv@"):
                 assert context["package_manager"] == "uv", where
                 assert step["with"]["activate-environment"] is True
-                assert step["with"]["enable-cache"] is answers.ci_caches(context)
+                assert step["with"]["enable-cache"] is pipeline.ci_caches(context)
                 assert step["with"]["version-file"] == "requirements-uv.txt"
 
 
 def assert_runs_on(runs_on, labels, context, where):
     """The `runner` answer; with runners of your own, a fork's pull request goes to GitHub's."""
-    if not answers.self_hosted_labels(context):
+    if not pipeline.self_hosted_labels(context):
         assert runs_on == (labels[0] if len(labels) == 1 else labels), where
         return
     match = re.fullmatch(
@@ -327,7 +327,7 @@ def assert_pinned(text):
             continue  # this repository's own workflow, at the commit that runs
         match = PINNED.fullmatch(reference.strip())
         assert match, f"not pinned as owner/repo@<sha> # vX.Y.Z: {reference}"
-        pin = answers.PINS["/".join(match["action"].split("/")[:2])]
+        pin = pins.PINS["/".join(match["action"].split("/")[:2])]
         assert (match["sha"], match["version"]) == (pin["sha"], pin["version"]), reference
 
 
@@ -353,7 +353,7 @@ def assert_dependabot(config, context):
 
 
 def assert_actionlint_config(project, context):
-    labels = answers.self_hosted_labels(context)
+    labels = pipeline.self_hosted_labels(context)
     assert project.exists(".github/actionlint.yaml") == bool(labels)
     if labels:
         assert project.yaml(".github/actionlint.yaml") == {"self-hosted-runner": {"labels": labels}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # the template: this package's parent
 
 # Every fact a target.toml may state, and its value when the file says nothing.
 TARGET_FACTS = {

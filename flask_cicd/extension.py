@@ -12,28 +12,33 @@ from types import CodeType
 from jinja2 import ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader, pass_context
 from jinja2.ext import Extension
 
-from answers import (
-    PINS,
-    TOOLS,
+from flask_cicd.answers import (
     ROOT,
-    UV_VERSION,
     check_environments,
+    newest_python,
+    python_versions,
+    split_list,
+)
+from flask_cicd.checks import check_or_exit
+from flask_cicd.pins import PINS, TOOLS, UV_VERSION, uses
+from flask_cicd.pipeline import (
     ci_caches,
     deploy_branches,
-    kept,
-    check_or_exit,
-    dockerfile_quoted,
-    newest_python,
     pipeline,
-    post_generation,
-    python_versions,
-    quoted,
     runs_on,
     self_hosted_labels,
-    split_list,
-    uses,
 )
-from platforms import clouds, container_registry, deploy_secrets, deploy_target, fill, image, image_shown
+from flask_cicd.platforms import (
+    clouds,
+    container_registry,
+    deploy_secrets,
+    deploy_target,
+    fill,
+    image,
+    image_shown,
+)
+from flask_cicd.pruning import kept, post_generation
+from flask_cicd.quoting import dockerfile_quoted, quoted
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -179,10 +184,11 @@ def settings(context) -> tuple:
 
 
 def get_template(environment, get, name, parent=None, globals=None):
-    """Jinja's get_template, finding this template's own folders too: cookiecutter's loader
-    looks in the project folder and `../templates` only, and is set after the extensions load."""
+    """Jinja's get_template, finding this template's own folders too: macros/ (`{% import
+    "pipeline.j2" %}`) and the root (targets/, registries/). cookiecutter's loader looks in the
+    project folder and `../templates` only, and is set after the extensions load."""
     if not isinstance(environment.loader, ChoiceLoader):
-        own = FileSystemLoader([ROOT / "templates", ROOT])
+        own = FileSystemLoader([ROOT / "macros", ROOT])
         environment.loader = ChoiceLoader([environment.loader, own] if environment.loader else [own])
     return get(name, parent, globals)
 
@@ -232,7 +238,7 @@ class AnswersExtension(Extension):
         )
 
     def post_generation(self, answers: dict) -> dict:
-        """answers.post_generation, rendering the per-environment files with this environment."""
+        """pruning.post_generation, rendering the per-environment files with this environment."""
 
         def render(source: str, environment) -> str:
             return self.environment.from_string(source).render(cookiecutter=answers, environment=environment)
