@@ -9,11 +9,7 @@ from flask_cicd.answers import ROOT, Environment, check_environments, lock_files
 from flask_cicd.pipeline import self_hosted_labels
 from flask_cicd.platforms import REGISTRIES, TARGETS
 
-# Files kept only while a condition on the answers holds, and removed from the baked project
-# otherwise: the one manifest of pruning. Paths are relative to the project root, with the package
-# folder named as in the template (see baked_path); a folder goes whole, and a folder all of whose
-# entries went goes too (deploy/ without a target's files). The deploy targets and registries
-# name their own files (`owns` and `cloud` in their folders, see platforms.py).
+# What every deploy target needs: the deploy workflows and the smoke test.
 DEPLOY_PATHS = [
     ".github/workflows/deploy.yml",
     ".github/workflows/manual-deploy.yml",
@@ -42,6 +38,11 @@ def owned_by_platforms() -> dict[str, Callable[[dict], bool]]:
     }
 
 
+# Files kept only while a condition on the answers holds, and removed from the baked project
+# otherwise: the one manifest of pruning. Paths are relative to the project root, with the package
+# folder named as in the template (see baked_path); a folder goes whole, and a folder all of whose
+# entries went goes too (deploy/ without a target's files). The deploy targets and registries
+# name their own files (`owns` and `cloud` in their folders, see platforms.py).
 KEPT_WHEN: dict[str, Callable[[dict], bool]] = {
     ".flake8": chosen("code_style", "black+flake8"),
     "requirements-uv.txt": chosen("package_manager", "uv"),
@@ -53,6 +54,7 @@ KEPT_WHEN: dict[str, Callable[[dict], bool]] = {
     **{path: chosen("deploy_target", *TARGETS) for path in DEPLOY_PATHS},
     **owned_by_platforms(),
 }
+
 # A folder of this name holds templates rendered once per environment, into a folder named
 # after it (cookiecutter renders a file once; see `post_generation`).
 PER_ENVIRONMENT = "__environment__"
