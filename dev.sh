@@ -43,9 +43,9 @@ case "$command" in
     ;;
   refresh)
     setup_venv
-    .venv/bin/python scripts/lock_dependencies.py
-    .venv/bin/python scripts/import_names.py
-    .venv/bin/python scripts/refresh_pins.py "$@"
+    .venv/bin/python -m scripts.lock_dependencies
+    .venv/bin/python -m scripts.import_names
+    .venv/bin/python -m scripts.refresh_pins "$@"
     ;;
   *)
     echo "usage: bash dev.sh bake|test|refresh [args]" >&2

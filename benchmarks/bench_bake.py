@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long a bake of the defaults takes beyond cookiecutter's own start-up.
 
-    .venv/bin/python benchmarks/bench_bake.py [--rounds N] [--template DIR]
+    .venv/bin/python -m benchmarks.bench_bake [--rounds N] [--template DIR]
 
 Each round runs `cookiecutter --version` and two `cookiecutter --no-input` bakes of the defaults
 as new processes, back to back in rotating order, so all see the same machine load: one bake as

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long a new owner waits for the generated project's own checks: install, lint, tests.
 
-    .venv/bin/python benchmarks/bench_generated_tests.py [--rounds N] [--template DIR] [answer=value ...]
+    .venv/bin/python -m benchmarks.bench_generated_tests [--rounds N] [--template DIR] [answer=value ...]
 
 Bakes the project (uv and ruff unless answered otherwise) and, each round, from a fresh copy and
 an empty uv cache (a CI runner without a cache hit; pip keeps its own cache), times `python
@@ -25,10 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import answers, find_python  # noqa: E402
+from tests.helpers import ROOT, answers, find_python
 
 PHASES = ("install", "lint", "test-unit", "test-integration")
 

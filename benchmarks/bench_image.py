@@ -1,6 +1,6 @@
 """Image size and build times of the generated project, per container_base and package_manager.
 
-    .venv/bin/python benchmarks/bench_image.py
+    .venv/bin/python -m benchmarks.bench_image
 
 Builds with the engine the container tests use (docker, else podman with stand-in base images
 where the real ones cannot be pulled; the output says which). Python 3.13 on both bases, so
@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tests' container engine, whose modules import each other by their own names.
 sys.path.insert(0, str(ROOT / "tests"))
 
+from container_engine import Engine, base_images, engine  # noqa: E402
 from cookiecutter.main import cookiecutter  # noqa: E402
 from helpers import CHOICES  # noqa: E402
-
-from container_engine import Engine, base_images, engine  # noqa: E402
 
 STANDIN_LABEL = "flask-cicd.stand-in"
 ANSWERS = {"python_versions": "3.12, 3.13", "deploy_target": "none"}

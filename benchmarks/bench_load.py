@@ -1,6 +1,6 @@
 """The generated service under load and under attack, next to a bare Flask app and other servers.
 
-    python benchmarks/bench_load.py [--rounds 5] [--seconds 5] [--launches 7] [--slow-seconds 40]
+    python -m benchmarks.bench_load [--rounds 5] [--seconds 5] [--launches 7] [--slow-seconds 40]
                                     [--setups] [--keep DIR]
 
 Bakes the default answers and installs the project from its own pins. Prints:
@@ -37,10 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import RENDERED_DEFAULTS, UV_CACHE, Baked  # noqa: E402
+from tests.helpers import RENDERED_DEFAULTS, ROOT, UV_CACHE, Baked
 
 BARE_APP = """\
 from flask import Flask

@@ -1,6 +1,6 @@
 """What each piece of the generated service costs per request, in process, next to bare Flask.
 
-    python benchmarks/bench_request.py [--keep DIR] [--template DIR]
+    python -m benchmarks.bench_request [--keep DIR] [--template DIR]
 
 Calls the WSGI apps directly (no server, no sockets) for GET /healthz, best of several repeats,
 and again with one piece of the service switched off at a time: the difference is that piece's
@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_load import PACKAGE, bake, install  # noqa: E402
+from benchmarks.bench_load import PACKAGE, bake, install
 
 MEASURE = f"""\
 import importlib, os, sys, tempfile, timeit

@@ -1,8 +1,8 @@
 """A generated pipeline in figures: its job graph, the critical path, the test matrix, and what
 each validator finds (and how long it takes).
 
-    .venv/bin/python benchmarks/pipeline.py                    # the defaults
-    .venv/bin/python benchmarks/pipeline.py container_registry=ecr package_manager=uv
+    .venv/bin/python -m benchmarks.pipeline                    # the defaults
+    .venv/bin/python -m benchmarks.pipeline container_registry=ecr package_manager=uv
 """
 
 from __future__ import annotations

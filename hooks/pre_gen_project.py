@@ -1,6 +1,6 @@
 """Refuse a bad answer, and warn of doubtful ones. cookiecutter.json's `__answers_checked` refuses
 first, in cookiecutter's own process; this hook refuses replayed answers, which skip that entry.
-The bake checked the answers while rendering this script (answers.verdict) and wrote in what to
+The bake checked the answers while rendering this script (flask_cicd.checks.verdict) and wrote in what to
 print and the exit status: this process imports only `sys`. On a refusal cookiecutter removes the
 (still empty) project folder."""
 

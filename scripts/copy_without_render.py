@@ -5,9 +5,9 @@ Cookiecutter compiles every file it renders; a file with no Jinja in it comes ou
 copied, at a fraction of the cost. The `__environment__` folders stay listed as a pattern: the
 post-generation step renders them, once per environment.
 
-    .venv/bin/python scripts/copy_without_render.py           # print the list as it should be
-    .venv/bin/python scripts/copy_without_render.py --write   # put it in cookiecutter.json
-    .venv/bin/python scripts/copy_without_render.py --check   # exit 1 when cookiecutter.json differs
+    .venv/bin/python -m scripts.copy_without_render           # print the list as it should be
+    .venv/bin/python -m scripts.copy_without_render --write   # put it in cookiecutter.json
+    .venv/bin/python -m scripts.copy_without_render --check   # exit 1 when cookiecutter.json differs
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cookiecutter.environment import StrictEnvironment
 
-from cookiecutter.environment import StrictEnvironment  # noqa: E402
-
-from answers import COOKIECUTTER_JSON, PER_ENVIRONMENT  # noqa: E402
-from jinja_extension import GITHUB_EXPRESSION, jinja_starts  # noqa: E402
+from flask_cicd.answers import COOKIECUTTER_JSON, ROOT
+from flask_cicd.extension import GITHUB_EXPRESSION, jinja_starts
+from flask_cicd.pruning import PER_ENVIRONMENT
 
 PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 CONFIG = ROOT / "cookiecutter.json"
@@ -67,7 +64,7 @@ def main() -> int:
     elif options.check and config.get("_copy_without_render") != expected:
         print(
             "cookiecutter.json's _copy_without_render is out of date; run"
-            " `.venv/bin/python scripts/copy_without_render.py --write`. It should be:\n"
+            " `.venv/bin/python -m scripts.copy_without_render --write`. It should be:\n"
             + json.dumps(expected, indent=2),
             file=sys.stderr,
         )

@@ -4,10 +4,10 @@
 A generated project's package must not take the name of one of its own dependencies' modules
 (`yaml`, `dotenv`, `flask`...): its editable install would shadow the real one. Which names a
 distribution installs is written in its wheel's RECORD, not in its name (pyyaml installs `yaml`,
-python-dotenv `dotenv`), so this downloads each pinned wheel and reads it. answers.py refuses
+python-dotenv `dotenv`), so this downloads each pinned wheel and reads it. flask_cicd/checks.py refuses
 the names; a test checks this file still covers every locked distribution.
 
-    .venv/bin/python scripts/import_names.py     # needs network access to PyPI; after lock_dependencies.py
+    .venv/bin/python -m scripts.import_names     # needs network access to PyPI; after lock_dependencies.py
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from answers import DISTROLESS_PYTHON, IMPORT_NAMES, PYTHON_END_OF_LIFE, locked_distributions  # noqa: E402
+from flask_cicd.answers import DISTROLESS_PYTHON, IMPORT_NAMES, PYTHON_END_OF_LIFE, locked_distributions
 
 
 def top_level_names(wheel: Path) -> list[str]:

@@ -11,7 +11,7 @@ another's shares its folder), so a refresh reads as a line-by-line diff of ordin
 locks/made.json records the day. The post-generation hook writes a project's lock files from
 there (answers.lock_files); as data, not Jinja, they cost a bake almost nothing.
 
-    .venv/bin/python scripts/lock_dependencies.py      # needs network access to PyPI
+    .venv/bin/python -m scripts.lock_dependencies      # needs network access to PyPI
 
 Locks are made for the oldest Python the template accepts, so they install on every version a
 project may answer; the project's own `python tasks.py lock` narrows that to its answers. Where
@@ -35,10 +35,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from answers import CHOICES, LOCKS, LOCKS_MADE, PYTHON_END_OF_LIFE  # noqa: E402
+from flask_cicd.answers import CHOICES, LOCKS, LOCKS_MADE, PYTHON_END_OF_LIFE, ROOT
 
 # The answers that change which packages are installed.
 LOCK_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")

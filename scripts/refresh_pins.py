@@ -4,8 +4,8 @@ with it tests/data/action-metadata.json (each action's inputs and outputs, read 
 at the new pin), the template's own workflows (.github/workflows/, which name SHAs themselves) and,
 in tool-pins.json, kubectl (the stable release and its published SHA-256s).
 
-    python scripts/refresh_pins.py                      # every action in the file
-    python scripts/refresh_pins.py owner/repo ...       # only these (a new one is added)
+    python -m scripts.refresh_pins                    # every action in the file
+    python -m scripts.refresh_pins owner/repo ...     # only these (a new one is added)
 
 It asks the GitHub REST API (set GITHUB_TOKEN for the higher rate limit) and dl.k8s.io. Read the
 release notes of every bump in the diff before committing it: a pin is only as good as the review
@@ -25,8 +25,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-import action_metadata  # beside this script
 import yaml
+
+from scripts import action_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 PINS_FILE = ROOT / "github-actions-pins.json"

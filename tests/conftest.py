@@ -3,7 +3,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import RENDERED_DEFAULTS, ROOT, UV_CACHE, Baked, Bakes, bake
 
 # The tools the tests run (uv, actionlint, shellcheck, zizmor, hadolint...) are installed beside

@@ -24,10 +24,9 @@ from types import ModuleType
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from flask_cicd import answers, checks
 
-import answers  # noqa: E402  (the template's own module, at the repository root)
+ROOT = answers.ROOT
 
 COOKIECUTTER_JSON = answers.COOKIECUTTER_JSON
 DEFAULTS = answers.DEFAULT_ANSWERS
@@ -50,9 +49,9 @@ UV_CACHE = ROOT / ".cache" / "uv"
 
 
 def valid(row: dict[str, str]) -> bool:
-    """Whether answers.check accepts `row`, the other answers taking their most permissive value."""
+    """Whether checks.check accepts `row`, the other answers taking their most permissive value."""
     try:
-        answers.check({**PERMISSIVE, **row})
+        checks.check({**PERMISSIVE, **row})
     except answers.AnswerError:
         return False
     return True

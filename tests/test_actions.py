@@ -13,8 +13,10 @@ import re
 
 import pytest
 import yaml
-from helpers import ROOT, answers, bake
+from helpers import ROOT, bake
 from workflow_steps import PAIRS, pair_id
+
+from flask_cicd import pins
 
 METADATA = json.loads((ROOT / "tests" / "data" / "action-metadata.json").read_text("utf-8"))
 OUTPUT_READ = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]+)")
@@ -163,10 +165,10 @@ def test_a_misspelt_input_of_the_project_s_own_action_is_found(cookies):
 
 def test_the_checks_find_what_they_look_for():
     """Each kind of mistake, planted in a workflow, is reported."""
-    pin = answers.PINS["actions/checkout"]["sha"]
+    pin = pins.PINS["actions/checkout"]["sha"]
     workflow = {"jobs": {"job": {"steps": [
         {"id": "out", "uses": f"actions/checkout@{pin}", "with": {"persist-credentials": False, "fetch_depth": 0}},
-        {"uses": f"aws-actions/amazon-ecs-deploy-task-definition@{answers.PINS['aws-actions/amazon-ecs-deploy-task-definition']['sha']}"},
+        {"uses": f"aws-actions/amazon-ecs-deploy-task-definition@{pins.PINS['aws-actions/amazon-ecs-deploy-task-definition']['sha']}"},
         {"id": "made", "run": 'echo "digest=x" >> "$GITHUB_OUTPUT"'},
         {"uses": "someone/unknown@" + "0" * 40},
         {"uses": f"docker/login-action@{'1' * 40}"},
@@ -181,7 +183,7 @@ def test_the_checks_find_what_they_look_for():
         "w.yml job: actions/checkout has no input 'fetch_depth'",
         "w.yml job: aws-actions/amazon-ecs-deploy-task-definition needs input 'task-definition'",
         "w.yml job: no metadata for someone/unknown; add it with scripts/action_metadata.py",
-        f"w.yml job: docker/login-action's metadata is for {answers.PINS['docker/login-action']['sha'][:7]},"
+        f"w.yml job: docker/login-action's metadata is for {pins.PINS['docker/login-action']['sha'][:7]},"
         " the step pins 1111111",
         "w.yml job: $/.github/actions/setup has no input 'pyhton-version'",
         "w.yml job: $/.github/actions/setup needs input 'python-version'",
@@ -193,13 +195,13 @@ def test_the_checks_find_what_they_look_for():
 
 
 def test_every_pinned_action_has_metadata_at_its_pin():
-    for repo, pin in answers.PINS.items():
+    for repo, pin in pins.PINS.items():
         assert METADATA.get(repo, {}).get("sha") == pin["sha"], f"{repo}: run scripts/action_metadata.py"
 
 
 # --- what actions download at run time: a version (and checksum or digest) each
 
-TOOLS = answers.TOOLS
+TOOLS = pins.TOOLS
 
 
 def assert_downloads_pinned(project):
@@ -225,7 +227,7 @@ def assert_downloads_pinned(project):
             elif action == "google-github-actions/deploy-cloudrun":
                 assert given["gcloud_version"] == TOOLS["gcloud"]["version"]
             elif action == "aquasecurity/trivy-action":
-                assert given["version"] == answers.PINS["aquasecurity/trivy-action"]["trivy"]
+                assert given["version"] == pins.PINS["aquasecurity/trivy-action"]["trivy"]
 
 
 def test_one_uv_for_ci_the_image_and_pre_commit(cookies):
@@ -246,7 +248,7 @@ def test_the_tool_pins_are_well_formed():
     assert all(re.fullmatch(r"[0-9a-f]{64}", sha) for sha in TOOLS["kubectl"]["sha256"].values())
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", TOOLS["buildkit"]["digest"])
     # The uv of the template's own tests is the uv the projects pin, with every file's hash.
-    assert TOOLS["uv"]["version"] == answers.UV_VERSION
+    assert TOOLS["uv"]["version"] == pins.UV_VERSION
     assert len(TOOLS["uv"]["sha256"]) == len(set(TOOLS["uv"]["sha256"])) > 10
 
 
@@ -254,11 +256,11 @@ def test_every_pin_is_used():
     """A pin nothing uses is a pin nobody reviews: the generated workflows name actions through
     uses("owner/repo[/path]"), the template's own CI by owner/repo@sha."""
     used = set()
-    for folder in (ROOT / "templates", ROOT / "{{cookiecutter.project_slug}}"):
+    for folder in (ROOT / "macros", ROOT / "targets", ROOT / "registries", ROOT / "{{cookiecutter.project_slug}}"):
         for path in folder.rglob("*"):
             if path.is_file() and path.suffix in (".yml", ".yaml", ".j2"):
                 used |= set(re.findall(r'uses\("([\w.-]+/[\w.-]+)', path.read_text("utf-8")))
     for path in (ROOT / ".github").rglob("*.yml"):
         used |= set(re.findall(r"([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@[0-9a-f]{40}", path.read_text("utf-8")))
-    assert set(answers.PINS) - used == set(), "pinned but used nowhere"
-    assert used - set(answers.PINS) == set(), "used but not pinned"
+    assert set(pins.PINS) - used == set(), "pinned but used nowhere"
+    assert used - set(pins.PINS) == set(), "used but not pinned"

@@ -1,10 +1,12 @@
-"""Unit tests of answers.py: parsing, checking and the pruning manifest."""
+"""Unit tests of the template's own package (flask_cicd): parsing, checking, the targets' and registries' data and the pruning manifest."""
 
 import sys
 from datetime import date
 
 import pytest
 from helpers import RENDERED_DEFAULTS, ROOT, answers
+
+from flask_cicd import checks, pins, platforms, pruning, quoting
 
 Environment = answers.Environment
 
@@ -52,9 +54,9 @@ def test_bad_environments_are_refused(text, message):
 
 
 def refusal(**overrides) -> str:
-    """The message answers.check gives for the defaults with `overrides`."""
+    """The message checks.check gives for the defaults with `overrides`."""
     with pytest.raises(answers.AnswerError) as error:
-        answers.check({**RENDERED_DEFAULTS, **overrides})
+        checks.check({**RENDERED_DEFAULTS, **overrides})
     return str(error.value)
 
 
@@ -83,10 +85,10 @@ def test_package_names_that_would_not_import_the_package_are_refused(package, me
 def test_clashing_names_are_refused_from_their_sources_not_a_list():
     # Every module the locked distributions install (read from their wheels), every module of
     # this Python's standard library, and the project's own top-level modules.
-    for module in [*answers.dependency_modules(), *sys.stdlib_module_names, *answers.project_modules()]:
+    for module in [*checks.dependency_modules(), *sys.stdlib_module_names, *checks.project_modules()]:
         if module.isidentifier() and module.isascii():
-            assert answers.module_clash(module), module
-    assert answers.module_clash("flask_service") is None
+            assert checks.module_clash(module), module
+    assert checks.module_clash("flask_service") is None
 
 
 @pytest.mark.parametrize(
@@ -106,8 +108,8 @@ def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refus
 
 
 def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
-    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
-    answers.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
+    checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
+    checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
 
 
 @pytest.mark.parametrize(
@@ -139,7 +141,7 @@ def test_versions_are_sorted_oldest_first():
 
 
 def test_end_of_life_versions_warn():
-    warnings = answers.check(
+    warnings = checks.check(
         {**RENDERED_DEFAULTS, "python_versions": "3.10, 3.12"}, today=date(2026, 11, 26)
     )
     assert warnings == ["python_versions: 3.10 reached end of life on 2026-10-31"]
@@ -150,16 +152,30 @@ def test_the_image_python_is_the_newest_answer_unless_distroless():
     assert answers.newest_python({**RENDERED_DEFAULTS, "container_base": "distroless"}) == "3.13"
 
 
-def test_every_owned_and_pruned_path_exists_in_the_template():
+def test_every_kept_path_exists_in_the_template():
     project = ROOT / "{{cookiecutter.project_slug}}"
-    for paths in [*answers.OWNED_PATHS.values(), *answers.PRUNED_PATHS.values(), answers.KEPT_WHEN]:
-        for path in paths:
-            assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
+    for path in pruning.KEPT_WHEN:
+        assert (project / path).exists(), f"the manifest names {path}, which the template lacks"
 
 
-def test_every_manifest_key_is_a_real_choice():
-    for name, value in [*answers.OWNED_PATHS, *answers.PRUNED_PATHS]:
-        assert value in answers.CHOICES[name], (name, value)
+def test_every_target_and_registry_folder_is_a_choice_and_every_choice_has_one():
+    assert set(platforms.TARGETS) == set(answers.CHOICES["deploy_target"]) - {"none"}
+    assert set(platforms.REGISTRIES) == set(answers.CHOICES["container_registry"]) - {"none"}
+
+
+def test_a_fact_a_folder_does_not_know_is_refused(tmp_path):
+    (tmp_path / "targets" / "nomad").mkdir(parents=True)
+    (tmp_path / "targets" / "nomad" / "target.toml").write_text('oidc = true\nodic = false\n')
+    with pytest.raises(ValueError, match="targets/nomad/target.toml: unknown facts odic"):
+        platforms.read_folders("targets", "target.toml", platforms.TARGET_FACTS, root=tmp_path)
+
+
+def test_a_folder_left_empty_by_pruning_goes_too():
+    pruned = pruning.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "cloud-run", "container_registry": "gar"})
+    assert {"deploy", "scripts/aws", "scripts/bootstrap_aws.sh"} <= set(pruned)
+    assert "scripts/bootstrap_gcp.sh" not in pruned and "scripts" not in pruned
+    kept = pruning.paths_to_prune({**RENDERED_DEFAULTS, "deploy_target": "kubernetes", "container_registry": "ecr"})
+    assert "deploy" not in kept and "scripts/aws" not in kept and "scripts/aws/execution-trust.json" in kept
 
 
 @pytest.mark.parametrize(
@@ -178,7 +194,7 @@ def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):
 
     import yaml
 
-    text = answers.quoted(odd)
+    text = quoting.quoted(odd)
     assert text.isprintable() and "\n" not in text
     assert tomllib.loads(f"v = {text}")["v"] == odd
     assert yaml.safe_load(f"v: {text}")["v"] == odd
@@ -186,6 +202,6 @@ def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):
 
 
 def test_uses_pins_to_the_recorded_sha():
-    pin = answers.PINS["actions/checkout"]
-    assert answers.uses("actions/checkout") == f"actions/checkout@{pin['sha']} # {pin['version']}"
-    assert answers.uses("github/codeql-action/init").startswith("github/codeql-action/init@")
+    pin = pins.PINS["actions/checkout"]
+    assert pins.uses("actions/checkout") == f"actions/checkout@{pin['sha']} # {pin['version']}"
+    assert pins.uses("github/codeql-action/init").startswith("github/codeql-action/init@")

@@ -5,9 +5,20 @@ import re
 import pytest
 from baked_checks import assert_parses, assert_well_formed
 from helpers import (
-    CHOICES, COOKIECUTTER_JSON, DEFAULTS, ROOT, answers, as_typed, bake, combination_id, cookiecutter_command, pairwise,
+    CHOICES,
+    COOKIECUTTER_JSON,
+    DEFAULTS,
+    ROOT,
+    answers,
+    as_typed,
+    bake,
+    combination_id,
+    cookiecutter_command,
+    pairwise,
 )
 from workflow_steps import SHAPES
+
+from flask_cicd import pruning
 
 PAIRWISE = pairwise(CHOICES)
 
@@ -15,13 +26,13 @@ PAIRWISE = pairwise(CHOICES)
 def assert_pruned_as_answered(project):
     """Files owned by other answers are gone; the chosen answers' own files are there."""
     context = project.context
-    for relative in answers.paths_to_prune(context):
+    for relative in pruning.paths_to_prune(context):
         assert not project.exists(relative), f"{relative} should be pruned for {context}"
-    for (name, value), paths in answers.OWNED_PATHS.items():
-        if context[name] == value:
-            for relative in paths:
-                relative = answers.baked_path(relative, context)
-                assert project.exists(relative), f"{relative} is missing for {name}={value}"
+    for relative, keep in pruning.KEPT_WHEN.items():
+        # An __environment__ folder is rendered into one folder per environment, then removed.
+        if keep(context) and pruning.PER_ENVIRONMENT not in relative:
+            relative = pruning.baked_path(relative, context)
+            assert project.exists(relative), f"{relative} is missing for these answers"
     for name, text in answers.lock_files(context).items():
         assert project.text(name) == text and "<<" not in text, f"{name} is not the pinned lock"
 
@@ -68,7 +79,7 @@ def test_odd_but_valid_answers_give_valid_files(cookies):
 
 
 def test_bakes_from_a_relative_template_path(tmp_path):
-    # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: the hooks still find answers.py.
+    # `cookiecutter .` in a checkout, as `bash dev.sh bake` runs it: cookiecutter still finds the flask_cicd package.
     result = cookiecutter_command(tmp_path, template=".", cwd=ROOT)
     assert result.returncode == 0, result.stdout
     assert (tmp_path / "flask-service" / "requirements.txt").is_file()

@@ -7,12 +7,12 @@ import pytest
 from cookiecutter.environment import StrictEnvironment
 from helpers import COOKIECUTTER_JSON, ROOT
 
-import jinja_extension
+from flask_cicd import extension
 
 
 @pytest.fixture(autouse=True)
 def _nothing_compiled_yet(monkeypatch):
-    monkeypatch.setattr(jinja_extension.CompiledTemplates, "memory", {})
+    monkeypatch.setattr(extension.CompiledTemplates, "memory", {})
 
 
 def environment(tmp_path, **settings) -> jinja2.Environment:
@@ -64,7 +64,7 @@ def test_compiled_templates_are_reused_only_for_the_same_source_and_settings(tmp
     assert len(compiled) == 1
 
     if memory == "on disk only":
-        jinja_extension.CompiledTemplates.memory.clear()
+        extension.CompiledTemplates.memory.clear()
     else:
         for entry in tmp_path.iterdir():
             entry.unlink()
@@ -104,7 +104,7 @@ def test_a_bake_needs_no_writable_cache(cookies, monkeypatch, broken):
 
 
 def test_the_post_generation_hook_imports_only_os(baked):
-    # The bake writes its plan into the hook as data: no Jinja, YAML or answers.py in that process.
+    # The bake writes its plan into the hook as data: no Jinja, YAML or flask_cicd in that process.
     hook = (ROOT / "hooks" / "post_gen_project.py").read_text("utf-8")
     assert [line for line in hook.splitlines() if line.startswith(("import ", "from "))] == ["import os"]
     overlays = baked().path / "deploy" / "kubernetes" / "overlays"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 from helpers import bake, free_port
-from workflow_steps import DIGEST, REPOSITORY, deploy_job_env, printed_variables, run_step, step
 from validators import tool
+from workflow_steps import DIGEST, REPOSITORY, deploy_job_env, printed_variables, run_step, step
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's

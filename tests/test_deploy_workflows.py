@@ -28,6 +28,8 @@ from workflow_steps import (
     verify_provenance,
 )
 
+from flask_cicd import pins, pruning
+
 # --- every target x registry, every environment shape
 
 
@@ -47,7 +49,7 @@ def test_every_target_and_registry_bakes_valid_workflows(cookies, target):
     validators.zizmor(*projects)
     validators.check_schemas(*projects)
     for pair, project in zip(pairs, projects):
-        for path in answers.DEPLOY_PATHS:
+        for path in pruning.DEPLOY_PATHS:
             assert project.exists(path) == (target != "none"), (pair_id(pair), path)
         assert_deploy_jobs(project)
 
@@ -124,7 +126,7 @@ def test_environment_shapes(cookies, shape, target):
 def test_no_deploy_target_leaves_no_deploy_files(cookies):
     project = bake(cookies, deploy_target="none", container_registry="none")
     assert not project.exists("deploy")
-    for path in answers.DEPLOY_PATHS:
+    for path in pruning.DEPLOY_PATHS:
         assert not project.exists(path)
     assert "--environment" not in project.text(".github/workflows/metrics.yml")
     assert "## Deployments" not in project.text("README.md")
@@ -243,7 +245,7 @@ def test_kubectl_is_pinned_and_checked_against_its_published_checksum(cookies, t
     job = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]
     names = [s.get("name") for s in job["steps"]]
     setup = step(project, "deploy.yml", "deploy", name="Set up kubectl")
-    assert setup["with"] == {"version": answers.TOOLS["kubectl"]["version"]}
+    assert setup["with"] == {"version": pins.TOOLS["kubectl"]["version"]}
     checked = names.index("Check kubectl's checksum")
     assert checked == names.index("Set up kubectl") + 1 < names.index("Connect to the cluster")
     script = job["steps"][checked]["run"]

@@ -27,12 +27,14 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from slugify import slugify  # cookiecutter's own slugify filter
 from baked_checks import assert_parses, assert_valid_kubernetes_names
 from helpers import CHOICES, ROOT, Baked, answers, as_typed, cookiecutter_command, uv_environment
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from slugify import slugify  # cookiecutter's own slugify filter
 from validators import actionlint, zizmor
+
+from flask_cicd import checks
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "25"))
 BUILDS = int(os.environ.get("PROPERTY_BUILDS", "1"))
@@ -50,8 +52,8 @@ HOSTILE = [
 UNICODE = ["café", "Zoë", "日本語", "ßtraße", "👩\u200d💻", "Ünïcødé", "İstanbul", "ﬁle", "Ⅻ"]
 NAMES = sorted(
     {*keyword.kwlist, "Email", "Queue", "HTTP", "Test", "Tests", "Types", "json", "__main__", "tasks",
-     *random.Random(0).sample(sorted(answers.STDLIB_MODULES), 25),
-     *answers.dependency_modules(), *answers.locked_distributions(), "Prometheus Client"}
+     *random.Random(0).sample(sorted(checks.STDLIB_MODULES), 25),
+     *checks.dependency_modules(), *answers.locked_distributions(), "Prometheus Client"}
 )
 ANY_WORD = st.one_of(
     st.sampled_from(NAMES), st.sampled_from(YAML_SPECIAL), st.sampled_from(UNICODE), st.sampled_from(HOSTILE),
@@ -59,7 +61,7 @@ ANY_WORD = st.one_of(
 )
 HOSTILE_TEXT = st.lists(ANY_WORD, min_size=1, max_size=4).map(" ".join)
 # One line of printable text: what a prompt takes.
-PRINTABLE = st.text(st.characters(exclude_categories=sorted(answers.NOT_ONE_LINE)), min_size=1, max_size=30)
+PRINTABLE = st.text(st.characters(exclude_categories=sorted(checks.NOT_ONE_LINE)), min_size=1, max_size=30)
 ODD_WORD = st.one_of(
     st.sampled_from(YAML_SPECIAL), st.sampled_from(UNICODE), st.sampled_from(["Email", "Flask", "Queue", "Import"]),
     st.sampled_from(["$(id)", "${{ secrets.X }}", "{{ x }}", "it's", '"q"', "#1", "a: b", "- c"]),
@@ -227,7 +229,7 @@ def accepted(given: dict[str, str]) -> bool:
     slug = given.get("project_slug", slugify(given.get("project_name", answers.DEFAULT_ANSWERS["project_name"])))
     derived = {"project_slug": slug, "package_name": slug.replace("-", "_")}
     try:
-        answers.check({**answers.DEFAULT_ANSWERS, **derived, **given})
+        checks.check({**answers.DEFAULT_ANSWERS, **derived, **given})
     except answers.AnswerError:
         return False
     return typable(given)

@@ -6,23 +6,13 @@ the actions' own at the pins; dl.k8s.io's answers are kubectl's pinned version a
 null is a 404.
 """
 
-import importlib.util
 import json
-import sys
 
 import pytest
-from helpers import ROOT, answers
+from helpers import ROOT
 
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-action_metadata = load("action_metadata")  # refresh_pins imports it from beside itself
-refresh_pins = load("refresh_pins")
+from flask_cicd import pins
+from scripts import action_metadata, refresh_pins
 
 RECORDED = json.loads((ROOT / "tests" / "data" / "github-api.json").read_text("utf-8"))
 REPOS = ["actions/checkout", "aquasecurity/trivy-action", "docker/login-action"]
@@ -36,14 +26,14 @@ def fetch(url: str) -> str:
 
 
 def test_refresh_reproduces_the_pins_from_the_api_answers():
-    fresh = refresh_pins.refresh(answers.PINS, fetch, REPOS)
-    assert fresh == answers.PINS  # nothing else touched, order kept
+    fresh = refresh_pins.refresh(pins.PINS, fetch, REPOS)
+    assert fresh == pins.PINS  # nothing else touched, order kept
 
 
 def test_an_annotated_tag_is_followed_to_its_commit():
     tag = RECORDED["https://api.github.com/repos/actions/checkout/git/ref/tags/v7.0.1"]["object"]
-    assert tag["type"] == "tag" and tag["sha"] != answers.PINS["actions/checkout"]["sha"]
-    assert refresh_pins.commit_of_tag(fetch, "actions/checkout", "v7.0.1") == answers.PINS["actions/checkout"]["sha"]
+    assert tag["type"] == "tag" and tag["sha"] != pins.PINS["actions/checkout"]["sha"]
+    assert refresh_pins.commit_of_tag(fetch, "actions/checkout", "v7.0.1") == pins.PINS["actions/checkout"]["sha"]
 
 
 def test_trivy_action_records_the_trivy_it_installs():
@@ -53,7 +43,7 @@ def test_trivy_action_records_the_trivy_it_installs():
 def test_a_new_action_is_added_in_order():
     fresh = refresh_pins.refresh({"zizmorcore/zizmor-action": {}}, fetch, ["docker/login-action"])
     assert list(fresh) == ["docker/login-action", "zizmorcore/zizmor-action"]
-    assert fresh["docker/login-action"] == answers.PINS["docker/login-action"]
+    assert fresh["docker/login-action"] == pins.PINS["docker/login-action"]
 
 
 def test_a_prerelease_is_left_to_a_human():
@@ -63,10 +53,10 @@ def test_a_prerelease_is_left_to_a_human():
 
 def test_metadata_is_read_again_where_a_pin_moved_and_kept_where_it_did_not():
     stored = json.loads(action_metadata.METADATA.read_text("utf-8"))
-    pins = {repo: answers.PINS[repo] for repo in ["actions/checkout", "docker/login-action"]}
+    pinned = {repo: pins.PINS[repo] for repo in ["actions/checkout", "docker/login-action"]}
     stale = {**stored, "actions/checkout": {**stored["actions/checkout"], "sha": "0" * 40, "outputs": []}}
-    fresh, missed = refresh_pins.refresh_metadata(stale, pins, fetch)
-    assert fresh == {repo: stored[repo] for repo in pins} and missed == []  # unpinned repositories go
+    fresh, missed = refresh_pins.refresh_metadata(stale, pinned, fetch)
+    assert fresh == {repo: stored[repo] for repo in pinned} and missed == []  # unpinned repositories go
 
 
 def not_found(url: str) -> str:
@@ -74,7 +64,7 @@ def not_found(url: str) -> str:
 
 
 def test_an_action_yaml_is_found_and_a_missing_one_is_named():
-    sha = answers.PINS["aquasecurity/trivy-action"]["sha"]
+    sha = pins.PINS["aquasecurity/trivy-action"]["sha"]
     assert refresh_pins.action_definition(fetch, "aquasecurity/trivy-action", sha)["name"] == "Aqua Security Trivy"
     stored = {"example/gone": {"sha": "1" * 40, "inputs": {}, "outputs": []}}
     fresh, missed = refresh_pins.refresh_metadata(stored, {"example/gone": {"sha": "2" * 40}}, not_found)
@@ -94,30 +84,30 @@ def test_actions_in_subfolders_are_read_from_their_folder():
 
 
 def test_the_templates_own_workflows_follow_the_pins():
-    checkout = answers.PINS["actions/checkout"]
+    checkout = pins.PINS["actions/checkout"]
     stale = "- uses: actions/checkout@" + "0" * 40 + " # v1.0.0\n- uses: github/codeql-action/init@" + "1" * 40 + " # v2.0.0"
-    assert refresh_pins.repin(stale, answers.PINS) == (
+    assert refresh_pins.repin(stale, pins.PINS) == (
         f"- uses: actions/checkout@{checkout['sha']} # {checkout['version']}\n"
-        f"- uses: github/codeql-action/init@{answers.PINS['github/codeql-action']['sha']}"
-        f" # {answers.PINS['github/codeql-action']['version']}"
+        f"- uses: github/codeql-action/init@{pins.PINS['github/codeql-action']['sha']}"
+        f" # {pins.PINS['github/codeql-action']['version']}"
     )
     for workflow in refresh_pins.WORKFLOWS.glob("*.yml"):
         text = workflow.read_text("utf-8")
-        assert refresh_pins.repin(text, answers.PINS) == text and refresh_pins.USES.search(text)
+        assert refresh_pins.repin(text, pins.PINS) == text and refresh_pins.USES.search(text)
 
 
 def test_kubectl_is_the_stable_release_with_its_published_checksums():
-    assert refresh_pins.refresh_kubectl(fetch) == answers.TOOLS["kubectl"]
+    assert refresh_pins.refresh_kubectl(fetch) == pins.TOOLS["kubectl"]
 
 
 def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, monkeypatch, capsys):
     files = {name: tmp_path / name for name in ("pins.json", "metadata.json", "tools.json")}
-    stale = {**answers.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40, "tagged": "2024-01-01"}}
+    stale = {**pins.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40, "tagged": "2024-01-01"}}
     metadata = json.loads(action_metadata.METADATA.read_text("utf-8"))
     metadata["docker/login-action"]["sha"] = "0" * 40
     files["pins.json"].write_text(json.dumps(stale))
     files["metadata.json"].write_text(json.dumps({**metadata, "example/unpinned": {}}))
-    files["tools.json"].write_text(json.dumps({**answers.TOOLS, "kubectl": {"version": "v1.30.0"}}))
+    files["tools.json"].write_text(json.dumps({**pins.TOOLS, "kubectl": {"version": "v1.30.0"}}))
     monkeypatch.setattr(refresh_pins, "PINS_FILE", files["pins.json"])
     monkeypatch.setattr(refresh_pins, "TOOLS_FILE", files["tools.json"])
     monkeypatch.setattr(action_metadata, "METADATA", files["metadata.json"])
@@ -129,13 +119,13 @@ def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, 
     assert files["pins.json"].read_text() == (ROOT / "github-actions-pins.json").read_text()
     assert files["metadata.json"].read_text() == (ROOT / "tests/data/action-metadata.json").read_text()
     assert files["tools.json"].read_text() == (ROOT / "tool-pins.json").read_text()
-    login = answers.PINS["docker/login-action"]
+    login = pins.PINS["docker/login-action"]
     assert (tmp_path / "own.yml").read_text() == f"      - uses: docker/login-action@{login['sha']} # {login['version']}\n"
     out = capsys.readouterr().out
     assert out.startswith(
         "docker/login-action: v3.0.0 -> v4.1.0\n"
         f"metadata.json: {len(metadata)} actions at their pins\n"
-        f"kubectl: v1.30.0 -> {answers.TOOLS['kubectl']['version']}\n"
+        f"kubectl: v1.30.0 -> {pins.TOOLS['kubectl']['version']}\n"
         "not refreshed:\n"
         "- example/prerelease-action: the latest release 'v2.0.0-rc.1' is not a stable vX.Y.Z tag; pin it by hand\n"
     )
@@ -144,14 +134,14 @@ def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, 
 
 def test_an_unreachable_server_changes_nothing(tmp_path, monkeypatch, capsys):
     # The pins and metadata are fetched, kubectl's answer is not: nothing is written.
-    stale = json.dumps({**answers.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40}})
+    stale = json.dumps({**pins.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40}})
     for name, module, attribute in [("pins", refresh_pins, "PINS_FILE"), ("tools", refresh_pins, "TOOLS_FILE"),
                                     ("metadata", action_metadata, "METADATA")]:
         monkeypatch.setattr(module, attribute, tmp_path / name)
     (tmp_path / "pins").write_text(stale)
     metadata = json.loads((ROOT / "tests/data/action-metadata.json").read_text("utf-8"))
     (tmp_path / "metadata").write_text(json.dumps({**metadata, "docker/login-action": {"sha": "0" * 40}}))
-    (tmp_path / "tools").write_text(json.dumps(answers.TOOLS))
+    (tmp_path / "tools").write_text(json.dumps(pins.TOOLS))
     monkeypatch.setattr(refresh_pins, "WORKFLOWS", tmp_path)
     (tmp_path / "own.yml").write_text("uses: docker/login-action@" + "0" * 40 + " # v3.0.0\n")
     before = {path.name: path.read_text() for path in tmp_path.iterdir()}

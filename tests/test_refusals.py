@@ -6,7 +6,6 @@ import json
 import pytest
 from helpers import COOKIECUTTER_JSON, RENDERED_DEFAULTS, cookiecutter_command
 
-
 INVALID = [
     pytest.param({"python_versions": "3.8"}, "python_versions: '3.8' is not supported", id="old-python"),
     pytest.param({"python_versions": "3.12, three"}, "python_versions: 'three' is not supported", id="not-a-version"),
@@ -54,11 +53,11 @@ def test_a_bad_answer_prints_one_line_and_leaves_nothing(tmp_path, overrides, me
 def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     # cookiecutter checks choices before the template sees any answer: its traceback, as the
     # README says, ending in its own message.
-    result = cookiecutter_command(tmp_path / "out", "container_registry=quay.io", cwd=tmp_path)
+    result = cookiecutter_command(tmp_path / "out", "container_registry=harbor", cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
-    assert lines[-1].startswith("ValueError: quay.io provided for choice variable container_registry, but the choices are")
+    assert lines[-1].startswith("ValueError: harbor provided for choice variable container_registry, but the choices are")
     assert not any(line.startswith("error: ") for line in lines)
     assert list(tmp_path.rglob("*")) == [tmp_path / "out"]
 

@@ -18,8 +18,8 @@ import subprocess
 import pytest
 import yaml
 from helpers import CHOICES, bake, run, valid
-from workflow_steps import IMAGE, deploy_job_env, run_step, ssh_host, step
 from validators import tool
+from workflow_steps import IMAGE, deploy_job_env, run_step, ssh_host, step
 
 COMBINATIONS = [
     {"deploy_target": target, "error_tracking": tracking, "metrics": metrics}

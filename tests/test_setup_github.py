@@ -16,6 +16,8 @@ from helpers import answers, bake, run
 from validators import tool
 from workflow_steps import SHAPES, fake_commands
 
+from flask_cicd import pipeline, platforms
+
 FAKE_GH = """#!{python}
 import json, os, re, subprocess, sys
 
@@ -135,7 +137,7 @@ def test_an_organisation_s_team_owns_the_code_and_reviews(cookies, tmp_path, sha
     result, log = setup_github(project, tmp_path, world("your-org", "Organization", SHAPES[shape]), "your-org", TEAM="platform")
     assert result.returncode == 0, result.stderr
     environments = answers.check_environments(SHAPES[shape])
-    branches = list(dict.fromkeys(e.branch for e in environments if e.branch))
+    branches = pipeline.deploy_branches({"environments": SHAPES[shape]})
     assert_environments(log, "your-org", environments, [{"type": "Team", "id": PLATFORM}], True)
     assert_rulesets(log, project, branches, approvals=1, code_owners=True)
     # CODEOWNERS now names the team wherever it named the organisation, comments aside.
@@ -239,22 +241,30 @@ def test_required_checks_are_named_as_ci_names_them(cookies, overrides):
     assert len([name for name in names if name.startswith("test (")]) == len(matrix) * len(versions)
 
 
-def test_docker_hub_s_push_token_is_reachable_from_the_deploy_branches_and_release_tags_only(cookies, tmp_path):
-    project = bake(cookies, container_registry="docker.io", deploy_target="ssh-compose")
+PUSH_ENVIRONMENTS = [name for name, facts in platforms.REGISTRIES.items() if facts["push_environment"]]
+
+
+@pytest.mark.parametrize("registry", PUSH_ENVIRONMENTS)
+def test_a_push_token_is_reachable_from_the_deploy_branches_and_release_tags_only(cookies, tmp_path, registry):
+    """Docker Hub's token (and any registry's that keeps its push secret in an environment)."""
+    facts = platforms.REGISTRIES[registry]
+    environment_name, token = facts["push_environment"], facts["identity"]["write"]
+    project = bake(cookies, container_registry=registry, deploy_target="ssh-compose")
     github = world("ada", "User", SHAPES["default"])
-    github["answers"]["repos/ada/flask-service/environments/docker-hub/deployment-branch-policies"] = {
+    github["answers"][f"repos/ada/flask-service/environments/{environment_name}/deployment-branch-policies"] = {
         "branch_policies": [{"name": "main", "type": "branch"}],  # a second run: one policy is there
     }
     result, log = setup_github(project, tmp_path, github, "ada")
     assert result.returncode == 0, result.stderr
-    (environment,) = writes(log, "PUT", r"repos/ada/flask-service/environments/docker-hub")
+    (environment,) = writes(log, "PUT", rf"repos/ada/flask-service/environments/{environment_name}")
     assert environment["body"]["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
-    added = writes(log, "POST", r"repos/ada/flask-service/environments/docker-hub/deployment-branch-policies")
+    added = writes(log, "POST", rf"repos/ada/flask-service/environments/{environment_name}/deployment-branch-policies")
     assert [call["fields"] for call in added] == [{"name": "develop", "type": "branch"}, {"name": "v*", "type": "tag"}]
+    assert f"gh secret set {token} --env {environment_name}" in result.stdout
     # The jobs that push, and only they, take the token from that environment.
     for workflow, job in (("ci.yml", "build"), ("release.yml", "release")):
         jobs = project.yaml(f".github/workflows/{workflow}")["jobs"]
-        assert jobs[job]["environment"] == "docker-hub", workflow
-        assert "secrets.DOCKERHUB_TOKEN" in json.dumps(jobs[job])
-        others = {name for name, other in jobs.items() if "secrets.DOCKERHUB_TOKEN" in json.dumps(other)}
+        assert jobs[job]["environment"] == environment_name, workflow
+        assert f"secrets.{token}" in json.dumps(jobs[job])
+        others = {name for name, other in jobs.items() if f"secrets.{token}" in json.dumps(other)}
         assert others == {job}, workflow

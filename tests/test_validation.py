@@ -1,4 +1,4 @@
-"""answers.py's checks agree with the tools that consume the answers: git, the build backend,
+"""flask_cicd/checks.py agree with the tools that consume the answers: git, the build backend,
 every Python on this machine, and the wheels of the locked dependencies."""
 
 import json
@@ -13,6 +13,8 @@ import pytest
 from helpers import answers, bake, find_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from flask_cicd import checks, platforms, quoting
 
 AGREEMENT = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -65,7 +67,7 @@ def build_backend_metadata(folder: Path, name: str, email: str) -> str:
     from hatchling.metadata.core import ProjectMetadata
     from hatchling.metadata.spec import construct_metadata_file_2_4
 
-    authors = f"[{{ name = {answers.quoted(name)}, email = {answers.quoted(email)} }}]"
+    authors = f"[{{ name = {quoting.quoted(name)}, email = {quoting.quoted(email)} }}]"
     (folder / "pyproject.toml").write_text(
         f'[project]\nname = "probe"\nversion = "1"\nauthors = {authors}\n', "utf-8"
     )
@@ -80,7 +82,7 @@ def build_backend_metadata(folder: Path, name: str, email: str) -> str:
 def test_author_checks_agree_with_the_build_backend(name, email):
     answered = {**answers.DEFAULT_ANSWERS, "author_name": name, "author_email": email}
     try:
-        answers.check({**answered, "project_slug": "probe", "package_name": "probe"})
+        checks.check({**answered, "project_slug": "probe", "package_name": "probe"})
     except answers.AnswerError as error:
         assert str(error).startswith(("author_email: ", "author_name: ")), error
         return
@@ -113,16 +115,19 @@ def test_every_python_here_has_its_standard_library_refused():
              "*(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()['stdlib']]))})))"],
             capture_output=True, text=True, check=True,
         ).stdout)
-        unrefused = [name for name in names if name.isidentifier() and not answers.module_clash(name)]
+        unrefused = [name for name in names if name.isidentifier() and not checks.module_clash(name)]
         assert not unrefused, f"Python {version}'s {unrefused} would be accepted as package names"
         checked.append(version)
     assert checked, "no Python of the accepted versions on this machine"
 
 
 def test_the_cloud_run_tag_the_slug_limit_counts_is_the_one_deploy_yml_sets(cookies):
+    """gcloud takes the revision tag and the service name together up to 46 characters."""
     project = bake(cookies, deploy_target="cloud-run", container_registry="gar")
     steps = project.yaml(".github/workflows/deploy.yml")["jobs"]["deploy"]["steps"]
-    assert [step["with"]["tag"] for step in steps if "tag" in step.get("with", {})] == [answers.CLOUD_RUN_TAG]
+    (tag,) = [step["with"]["tag"] for step in steps if "tag" in step.get("with", {})]
+    cloud_run = platforms.TARGETS["cloud-run"]
+    assert cloud_run["slug_max"] == 46 - len(tag) and f"revision tag {tag!r}" in cloud_run["slug_max_why"]
 
 
 def test_import_names_cover_every_locked_distribution():

@@ -10,7 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import validators
-from helpers import ROOT, answers, bake, find_python, run
+from helpers import ROOT, bake, find_python, run
+
+from flask_cicd import pins, pipeline
 
 # Each validator must be able to fail, or its silence proves nothing.
 BAD_WORKFLOW = """\
@@ -50,7 +52,7 @@ def test_schemas_reject_bad_files(bad_project):
 
 
 def test_github_hosted_labels_are_the_ones_actionlint_knows(tmp_path):
-    """answers.GITHUB_HOSTED must match what actionlint accepts without a config, and no more."""
+    """pipeline.GITHUB_HOSTED must match what actionlint accepts without a config, and no more."""
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / ".github" / "workflows" / "probe.yml").write_text(
         "on: push\njobs:\n  probe:\n    runs-on: unknown-label\n    steps:\n      - run: 'true'\n"
@@ -61,23 +63,24 @@ def test_github_hosted_labels_are_the_ones_actionlint_knows(tmp_path):
     builtin_self_hosted = {"self-hosted", "x64", "arm", "arm64", "linux", "macos", "windows"}
     assert len(known) > 20
     for label in known:
-        assert bool(answers.GITHUB_HOSTED.fullmatch(label)) == (label not in builtin_self_hosted), label
+        assert bool(pipeline.GITHUB_HOSTED.fullmatch(label)) == (label not in builtin_self_hosted), label
     for custom in ["gpu", "ubuntu-gpu", "my-runner", "windows-latest-gpu"]:
-        assert not answers.GITHUB_HOSTED.fullmatch(custom), custom
+        assert not pipeline.GITHUB_HOSTED.fullmatch(custom), custom
 
 
 def test_pins_file_is_well_formed():
-    for repo, pin in answers.PINS.items():
+    for repo, pin in pins.PINS.items():
         assert re.fullmatch(r"[\w.-]+/[\w.-]+", repo), repo
         assert re.fullmatch(r"[0-9a-f]{40}", pin["sha"]) and re.fullmatch(r"v\d+\.\d+\.\d+", pin["version"]), repo
-    assert re.fullmatch(r"v\d+\.\d+\.\d+", answers.PINS["aquasecurity/trivy-action"]["trivy"])
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", pins.PINS["aquasecurity/trivy-action"]["trivy"])
 
 
 def test_github_expressions_are_left_to_github():
     """In the project's files `${{ ... }}` is GitHub's, even beside Jinja and raw blocks; answers
     rendered from the command line (templates without a name) are left alone."""
     from jinja2 import DictLoader, Environment
-    from jinja_extension import AnswersExtension
+
+    from flask_cicd.extension import AnswersExtension
 
     source = 'a: ${{ x }} {% raw %}${{ y }}{% endraw %}\nb: {{ "c" }} ${{ z }}'
     env = Environment(loader=DictLoader({"ci.yml": source}), extensions=[AnswersExtension])
@@ -211,10 +214,11 @@ def test_a_fork_s_pull_request_never_runs_on_your_own_runners(cookies):
 
 
 def test_no_github_expression_inside_jinja():
-    """The rule in the README: `${{` is written in template text, where jinja_extension.py keeps
+    """The rule in the README: `${{` is written in template text, where flask_cicd/extension.py keeps
     it from Jinja, never inside a Jinja expression or statement, where Jinja would read it."""
     tag = re.compile(r"(?<!\$)\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
-    sources = [*(ROOT / "templates").glob("*.j2"), *(ROOT / "{{cookiecutter.project_slug}}").rglob("*")]
+    sources = [*(ROOT / "macros").glob("*.j2"), *(ROOT / "targets").rglob("*.j2"), *(ROOT / "registries").rglob("*.j2")]
+    sources += (ROOT / "{{cookiecutter.project_slug}}").rglob("*")
     checked = 0
     for path in sources:
         if not path.is_file() or path.suffix in (".json", ".lock", ".txt") and "{%" not in path.read_text("utf-8"):

@@ -15,6 +15,8 @@ from helpers import CHOICES, DEFAULTS, answers, combination_id, pairwise
 from validators import assert_pinned
 from workflow_steps import steps_using
 
+from flask_cicd import pins, pipeline, platforms
+
 # Free-text answers the pipeline depends on: the default first, then other valid shapes.
 SAMPLES = {
     "python_versions": [DEFAULTS["python_versions"], "3.13", "3.10, 3.11, 3.12, 3.13, 3.14, 3.15"],
@@ -43,17 +45,14 @@ IDS = ["defaults"] + [f"{next(iter(row))}={combination_id(row)}" for row in EACH
 IDS += [f"pairwise-{combination_id(row)}" for row in PAIRWISE]
 
 WRITE_GRANT = re.compile(r"^\s+[\w-]+: write\b.*$", re.MULTILINE)
-# Registry -> the actions its login takes, the permission a push needs beyond contents: read, and
-# the setting that names the push identity and the read-only one.
-LOGIN = {
-    "ghcr.io": ({"docker/login-action"}, {"packages": "write"}, ("GITHUB_TOKEN", "GITHUB_TOKEN")),
-    "docker.io": ({"docker/login-action"}, {}, ("DOCKERHUB_TOKEN", "DOCKERHUB_READ_TOKEN")),
-    "ecr": ({"aws-actions/configure-aws-credentials", "aws-actions/amazon-ecr-login"}, {"id-token": "write"},
-            ("AWS_ROLE_ARN", "AWS_READ_ROLE_ARN")),
-    "gar": ({"google-github-actions/auth", "docker/login-action"}, {"id-token": "write"},
-            ("GCP_SERVICE_ACCOUNT", "GCP_READ_SERVICE_ACCOUNT")),
-    "acr": ({"Azure/login"}, {"id-token": "write"}, ("AZURE_CLIENT_ID", "AZURE_READ_CLIENT_ID")),
-}
+
+
+def login(registry: str) -> tuple[set[str], dict[str, str], tuple[str, str]]:
+    """Registry -> the actions its login takes, the permission a push needs beyond contents: read,
+    and the settings that name the push identity and the read-only one: registries/<registry>/."""
+    facts = platforms.REGISTRIES[registry]
+    permissions = {"packages": "write"} if facts["github_packages"] else {"id-token": "write"} if facts["oidc"] else {}
+    return set(facts["login_actions"]), permissions, (facts["identity"]["write"], facts["identity"]["read"])
 
 
 def deployable(row):
@@ -67,7 +66,7 @@ def needs(job) -> set[str]:
 
 
 def branches(context) -> list[str]:
-    return list(dict.fromkeys(env.branch for env in answers.check_environments(context["environments"]) if env.branch))
+    return pipeline.deploy_branches(context)
 
 
 def expected_ci_jobs(context) -> dict[str, set[str]]:
@@ -162,7 +161,7 @@ def assert_test_matrix(ci, context):
     assert not [step for step in coverage["steps"] if "run" in step], "the coverage job runs no code"
     assert steps_using(coverage, "actions/download-artifact")[0]["with"]["pattern"] == "coverage-*"
     upload = steps_using(coverage, "codecov/codecov-action")[0]["with"]
-    assert upload["use_oidc"] is True and upload["version"] == answers.TOOLS["codecov-cli"]["version"]
+    assert upload["use_oidc"] is True and upload["version"] == pins.TOOLS["codecov-cli"]["version"]
     assert "head.repo.fork" in coverage["if"] and "dependabot[bot]" in coverage["if"]
 
 
@@ -179,7 +178,7 @@ def assert_image_jobs(ci, context):
             "VERSION=${{ steps.meta.outputs.version }}",
         ]
         assert built["cache-from"] == "type=gha"
-        buildkit = answers.TOOLS["buildkit"]
+        buildkit = pins.TOOLS["buildkit"]
         assert steps_using(job, "docker/setup-buildx-action")[0]["with"]["driver-opts"] == (
             f"image={buildkit['image']}:{buildkit['version']}@{buildkit['digest']}"
         )
@@ -187,7 +186,7 @@ def assert_image_jobs(ci, context):
         meta = steps_using(job, "docker/metadata-action")[0]["with"]
         assert meta["flavor"] == "latest=false" and "semver" not in meta["tags"]
     scanned = steps_using(image, "aquasecurity/trivy-action")
-    assert {step["with"]["version"] for step in scanned} == {answers.PINS["aquasecurity/trivy-action"]["trivy"]}
+    assert {step["with"]["version"] for step in scanned} == {pins.PINS["aquasecurity/trivy-action"]["trivy"]}
     assert steps_using(image, "docker/build-push-action")[0]["with"]["load"] is True
     assert image["permissions"] == {"contents": "read", "security-events": "write"}
 
@@ -204,10 +203,10 @@ def assert_image_jobs(ci, context):
                         "push-to-registry": True}
     assert build["steps"][-1]["uses"].startswith("actions/attest-build-provenance@")
     assert context["project_slug"] in ci["env"]["IMAGE"]
-    logins, permissions, (push_identity, _) = LOGIN[registry]
+    logins, permissions, (push_identity, _) = login(registry)
     used = {step.get("uses", "").split("@")[0] for step in build["steps"]}
     assert logins <= used
-    assert not (set().union(*(logins for logins, _, _ in LOGIN.values())) - logins) & used
+    assert not (set().union(*(login(other)[0] for other in platforms.REGISTRIES)) - logins) & used
     assert push_identity in yaml.safe_dump(build["steps"])
     assert build["permissions"] == {"contents": "read", "attestations": "write", "id-token": "write", **permissions}
 
@@ -223,7 +222,7 @@ def assert_security_workflow(security, context):
         tags = security["jobs"]["trivy-image"]["strategy"]["matrix"]["tag"]
         assert tags == [branch.replace("/", "-") for branch in branches(context)]
         # The scan reads with the registry's read-only identity, never the push one.
-        _, _, (push_identity, read_identity) = LOGIN[context["container_registry"]]
+        _, _, (push_identity, read_identity) = login(context["container_registry"])
         logged_in = yaml.safe_dump(security["jobs"]["trivy-image"]["steps"])
         assert read_identity in logged_in and (push_identity == read_identity or push_identity + " " not in logged_in)
     assert set(security["jobs"]) == jobs
@@ -255,7 +254,7 @@ def assert_hardened(project, name, data, context):
 
 def assert_runs_on(runs_on, labels, context, where):
     """The `runner` answer; with runners of your own, a fork's pull request goes to GitHub's."""
-    if not answers.self_hosted_labels(context):
+    if not pipeline.self_hosted_labels(context):
         assert runs_on == (labels[0] if len(labels) == 1 else labels), where
         return
     match = re.fullmatch(
@@ -281,7 +280,7 @@ def assert_release_workflow(release, context):
         names.index("Tag the image with the version")
     )
     assert "docker buildx imagetools create" in job["steps"][names.index("Tag the image with the version")]["run"]
-    _, permissions, (push_identity, _) = LOGIN[context["container_registry"]]
+    _, permissions, (push_identity, _) = login(context["container_registry"])
     assert job["permissions"] == {"attestations": "read", "contents": "write", **permissions}
     assert push_identity in yaml.safe_dump(job["steps"])
 
@@ -312,7 +311,7 @@ def assert_dependabot(project, config, context):
 
 
 def assert_actionlint_config(project, context):
-    labels = answers.self_hosted_labels(context)
+    labels = pipeline.self_hosted_labels(context)
     assert project.exists(".github/actionlint.yaml") == bool(labels)
     if labels:
         assert project.yaml(".github/actionlint.yaml") == {"self-hosted-runner": {"labels": labels}}

@@ -15,7 +15,7 @@ import subprocess  # nosec B404 - runs this project's own tools with fixed argum
 import sys
 from importlib.util import find_spec
 from pathlib import Path
-{%- set branches = cookiecutter.environments | environments | selectattr("branch") | map(attribute="branch") | unique | list %}
+{%- set branches = deploy_branches(cookiecutter) %}
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 OLDEST = "{{ cookiecutter.python_versions | python_versions | first }}"  # requires-python

@@ -2,7 +2,7 @@
 {%- import "bootstrap.j2" as bootstrap with context -%}
 {%- set acr = cookiecutter.container_registry == "acr" -%}
 {%- set webapp = cookiecutter.deploy_target == "azure-webapp" -%}
-{%- set branches = cookiecutter.environments | environments | selectattr("branch") | map(attribute="branch") | unique | list -%}
+{%- set branches = deploy_branches(cookiecutter) -%}
 {%- set repository = cookiecutter.github_owner ~ "/" ~ cookiecutter.project_slug -%}
 #!/usr/bin/env bash
 # Sets up Azure for this repository's pipeline, once, as an owner of the subscription.

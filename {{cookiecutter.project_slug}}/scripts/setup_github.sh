@@ -26,7 +26,7 @@ owner=${repo%%/*}
 REQUIRED_CHECKS=(ci-ok)
 # The branches whose pushes deploy (and run the full pipeline).
 BRANCHES=(
-{%- for branch in environments | selectattr("branch") | map(attribute="branch") | unique %}
+{%- for branch in deploy_branches(cookiecutter) %}
   {{ branch }}
 {%- endfor %}
 )
@@ -180,23 +180,25 @@ fi
 
 # v* and v*/...: every tag the push identity's trust (refs/tags/v*, where * also matches /)
 # accepts; a ruleset's * stops at a slash.
-{%- if cookiecutter.container_registry == "docker.io" %}
+{%- set registry = container_registry(cookiecutter) %}
+{%- if registry.push_environment %}
+{%- set environment = registry.push_environment %}
 
-# Docker Hub's push token lives in the docker-hub environment, which only the deploy branches
+# {{ registry.title }}'s push token lives in the {{ environment }} environment, which only the deploy branches
 # and v* tags may use: a repository secret would reach a workflow pushed to any branch.
-echo "environment docker-hub: Docker Hub's push token, for ${BRANCHES[*]} and v* tags"
-gh api --method PUT "repos/$repo/environments/docker-hub" --silent --input - <<JSON
+echo "environment {{ environment }}: {{ registry.title }}'s push token, for ${BRANCHES[*]} and v* tags"
+gh api --method PUT "repos/$repo/environments/{{ environment }}" --silent --input - <<JSON
 {"deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}}
 JSON
-policies=$(gh api "repos/$repo/environments/docker-hub/deployment-branch-policies" \
+policies=$(gh api "repos/$repo/environments/{{ environment }}/deployment-branch-policies" \
   --jq '.branch_policies[] | "\(.type) \(.name)"')
 for policy in "${BRANCHES[@]/#/branch }" "tag v*"; do
   if ! grep -qxF "$policy" <<<"$policies"; then
-    gh api --method POST "repos/$repo/environments/docker-hub/deployment-branch-policies" \
+    gh api --method POST "repos/$repo/environments/{{ environment }}/deployment-branch-policies" \
       --silent -f name="${policy#* }" -f type="${policy%% *}"
   fi
 done
-echo "then: gh secret set DOCKERHUB_TOKEN --env docker-hub"
+echo "then: gh secret set {{ registry.identity.write }} --env {{ environment }}"
 {%- endif %}
 
 echo "ruleset release tags (v*): only admins create, move or delete them"

@@ -9,29 +9,36 @@ from functools import cache, cached_property, partial
 from pathlib import Path
 from types import CodeType
 
-from jinja2 import FileSystemBytecodeCache, pass_context
+from jinja2 import ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader, pass_context
 from jinja2.ext import Extension
 
-from answers import (
-    PINS,
-    TOOLS,
+from flask_cicd.answers import (
     ROOT,
     check_environments,
-    ci_caches,
-    cloud_parts,
-    check_or_exit,
-    dockerfile_quoted,
     newest_python,
-    pipeline,
-    post_generation,
     python_versions,
-    quoted,
+    split_list,
+)
+from flask_cicd.checks import check_or_exit, verdict
+from flask_cicd.pins import PINS, TOOLS, uses
+from flask_cicd.pipeline import (
+    ci_caches,
+    deploy_branches,
+    pipeline,
     runs_on,
     self_hosted_labels,
-    split_list,
-    uses,
-    verdict,
 )
+from flask_cicd.platforms import (
+    clouds,
+    container_registry,
+    deploy_secrets,
+    deploy_target,
+    fill,
+    image,
+    image_shown,
+)
+from flask_cicd.pruning import kept, post_generation
+from flask_cicd.quoting import dockerfile_quoted, quoted
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -56,6 +63,12 @@ def flow(value: str | list) -> str:
     if isinstance(value, str):
         return quoted(value)
     return "[" + ", ".join(quoted(item) for item in value) + "]"
+
+
+def github_expression(text: str) -> str:
+    """`${{ text }}`, GitHub's expression, for a template that makes one from Jinja values
+    (Jinja may not write inside one: see keep_github_expressions)."""
+    return "${{ " + text + " }}"
 
 
 def check_answers(answers: dict) -> str:
@@ -176,6 +189,16 @@ def settings_in(config_py: str) -> tuple:
     return namespace["SETTINGS"]
 
 
+def get_template(environment, get, name, parent=None, globals=None):
+    """Jinja's get_template, finding this template's own folders too: macros/ (`{% import
+    "pipeline.j2" %}`) and the root (targets/, registries/). cookiecutter's loader looks in the
+    project folder and `../templates` only, and is set after the extensions load."""
+    if not isinstance(environment.loader, ChoiceLoader):
+        own = FileSystemLoader([ROOT / "macros", ROOT])
+        environment.loader = ChoiceLoader([environment.loader, own] if environment.loader else [own])
+    return get(name, parent, globals)
+
+
 class AnswersExtension(Extension):
     """Filters and globals for the templates: parsed answers, safe quoting, pinned actions."""
 
@@ -192,8 +215,11 @@ class AnswersExtension(Extension):
             python_literal=repr,
             check_answers=check_answers,
             verdict=verdict,
+            github_expression=github_expression,
+            fill=fill,
         )
         environment.bytecode_cache = bytecode_cache(environment)
+        environment.get_template = partial(get_template, environment, environment.get_template)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))
         environment.globals.update(
             uses=uses,
@@ -206,11 +232,18 @@ class AnswersExtension(Extension):
             runs_on_answer=runs_on,
             ci_caches=ci_caches,
             settings=settings,
-            cloud_parts=cloud_parts,
+            clouds=clouds,
+            deploy_target=deploy_target,
+            container_registry=container_registry,
+            deploy_secrets=deploy_secrets,
+            image_name=image,
+            image_shown=image_shown,
+            deploy_branches=deploy_branches,
+            kept=kept,
         )
 
     def post_generation(self, answers: dict) -> dict:
-        """answers.post_generation, rendering the per-environment files with this environment."""
+        """pruning.post_generation, rendering the per-environment files with this environment."""
 
         def render(source: str, environment) -> str:
             return self.environment.from_string(source).render(cookiecutter=answers, environment=environment)
