@@ -1,17 +1,14 @@
 """locks/: the generated project's lock files, one folder per answers that select them, and the
 warning a bake gives when they are older than answers.LOCKS_MAX_AGE_DAYS."""
 
-import importlib.util
 import itertools
 import json
 from datetime import date, timedelta
 
 import pytest
-from helpers import CHOICES, ROOT, answers, bake
-
-spec = importlib.util.spec_from_file_location("lock_dependencies", ROOT / "scripts" / "lock_dependencies.py")
-lock_dependencies = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(lock_dependencies)
+from flask_cicd import pruning
+from helpers import CHOICES, answers, bake
+from scripts import lock_dependencies
 
 COMBOS = list(itertools.product(*(CHOICES[name] for name in lock_dependencies.LOCK_ANSWERS)))
 MADE = date.fromisoformat(json.loads(answers.LOCKS_MADE.read_text("utf-8"))["made"])
@@ -105,7 +102,7 @@ class Today(date):
 @pytest.mark.parametrize("age", [answers.LOCKS_MAX_AGE_DAYS, answers.LOCKS_MAX_AGE_DAYS + 1])
 def test_a_bake_with_stale_locks_warns_in_one_line_and_succeeds(cookies, monkeypatch, capfd, age, package_manager):
     monkeypatch.setattr(Today, "fake", MADE + timedelta(days=age))
-    monkeypatch.setattr(answers, "date", Today)
+    monkeypatch.setattr(pruning, "date", Today)  # post_generation asks for today
     project = bake(cookies, package_manager=package_manager)
     warnings = [line for line in capfd.readouterr().err.splitlines() if "pinned dependencies" in line]
     if age <= answers.LOCKS_MAX_AGE_DAYS:
