@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from flask_cicd import pipeline
 from helpers import CHOICES, answers, bake, combination_id
 
 SETUP = "$/.github/actions/setup"
@@ -84,7 +85,7 @@ def test_the_setup_action_follows_the_answers(cookies, row):
         "default": "true",
     }
     setup, install = action["runs"]["steps"]
-    cached = answers.ci_caches(project.context)
+    cached = pipeline.ci_caches(project.context)
     if project.context["package_manager"] == "uv":
         assert setup["uses"].startswith("astral-sh/setup-uv@")
         assert setup["with"]["version-file"] == "requirements-uv.txt" and setup["with"]["activate-environment"] is True

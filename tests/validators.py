@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import answers
+from flask_cicd import pins
 
 # The tools come from the same environment as pytest (requirements-dev.txt).
 BIN = Path(sys.executable).parent
@@ -166,5 +166,5 @@ def assert_pinned(text: str) -> None:
             continue  # this repository's own workflow, at the commit that runs
         match = PINNED.fullmatch(reference.strip())
         assert match, f"not pinned as owner/repo@<sha> # vX.Y.Z: {reference}"
-        pin = answers.PINS["/".join(match["action"].split("/")[:2])]
+        pin = pins.PINS["/".join(match["action"].split("/")[:2])]
         assert (match["sha"], match["version"]) == (pin["sha"], pin["version"]), reference
