@@ -1,22 +1,31 @@
 """The generated service under load and under attack, next to a bare Flask app and other servers.
 
-    python -m benchmarks.bench_load [--rounds 5] [--seconds 5] [--launches 7] [--slow-seconds 40]
-                                    [--setups] [--keep DIR]
+    python -m benchmarks.bench_load [--rounds 7] [--seconds 5] [--launches 7] [--instructions 2000]
+                                    [--slow-seconds 40] [--setups] [--keep DIR]
 
 Bakes the default answers and installs the project from its own pins. Prints:
 
-1. The service against a five-line Flask app on the same server settings (the project's
-   gunicorn.conf.py: its worker class, WEB_CONCURRENCY=2, GUNICORN_THREADS=4): requests per second,
-   p99 and server CPU per request of GET /healthz under wrk, medians over rounds that alternate the
-   variants, so that a noisy neighbour hits every one alike; then the time from launch to first 200.
-   The service logs a JSON access line per request by default and gunicorn none: both ways are run.
+1. The target: the service against a five-line Flask app on the same server settings, that is
+   the project's own gunicorn.conf.py (its worker class, WEB_CONCURRENCY=2, GUNICORN_THREADS=4,
+   JSON logger and access log; the bare app's copy drops only the two start-up hooks that want
+   the service's readiness checks). GET /healthz under wrk, in paired rounds (bare, service,
+   service, bare, ...): requests per second, p99, and server CPU per request (user + system time
+   of the master and its workers from /proc, before and after each run, over the requests wrk
+   counted). Medians of each, and medians of the per-round ratios. CPU per request is the robust
+   figure on a shared machine: another process slows a server's wall clock, hardly its CPU time.
+   The same again with the access log off on both sides, to show what the app alone costs.
+   Then, with valgrind installed, instructions per request of the server processes (cachegrind:
+   a run serving --instructions more requests than another, so that start-up cancels out), which
+   no neighbour moves at all; and the time from launch to first 200. PASS or FAIL against the
+   targets: throughput and CPU per request within 0.95x bare, p99 no worse, launch within 1.2x.
 2. The malformed corpus of the generated project (tests/integration/hostile.py), each request 20
    times from 16 threads: worker exits (from the master's log) and answers >= 500.
 3. 16 slow clients dribbling request heads for --slow-seconds while a fresh client probes /healthz
    every 0.1 s: the share of probes answered 200 within 1 s.
 4. With --setups, the same bare app on each candidate server set-up (gunicorn sync, gunicorn's stock
    gthread, the project's worker, granian, waitress; the last two installed into the benchmark's venv
-   only): req/s, p99, CPU per request, memory of the whole process tree, and the slow-client share.
+   only), no access log on any: req/s, p99, CPU per request, memory of the whole process tree, and
+   the slow-client share.
 
 Output of the servers goes to files in the work folder.
 """
@@ -28,6 +37,7 @@ import http.client
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -49,33 +59,41 @@ app = Flask(__name__)
 def healthz():
     return {"status": "ok"}
 """
+# The bare app's gunicorn settings: the service's own file, less the hooks that want its app.
+BARE_CONFIG = """\
+exec(compile(open({config!r}).read(), {config!r}, "exec"))
+del when_ready, post_worker_init  # they hook the service's readiness checks
+"""
 CONNECTIONS = 32
 PACKAGE = RENDERED_DEFAULTS["package_name"]
 WORKERS, THREADS = "2", "4"  # the project's defaults (gunicorn.conf.py)
 CANDIDATES = ["granian==2.8.7", "waitress==3.0.2"]  # --setups only, never the project's
-RATIOS = {
-    "service / bare (each with its defaults)": ("service", "bare"),
-    "service / bare (both with access logs)": ("service", "bare+accesslog"),
-    "service / bare (neither with access logs)": ("service-no-accesslog", "bare"),
+# The issue's targets, service against bare on the same server settings.
+THROUGHPUT = 0.95  # req/s, and bare's CPU (or instructions) a request over the service's
+P99 = 1.0  # at most bare's
+LAUNCH = 1.2  # at most bare's time from launch to first 200
+# (service, bare) pairs run in alternating rounds; the first is the target.
+PAIRS = {
+    "defaults (the target)": ("service", "bare"),
+    "no access log on either": ("service, no access log", "bare, no access log"),
 }
 
 
 def variants(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
-    """name -> (folder to run in, command after `python -m`, extra environment): the service on its
-    gunicorn.conf.py, and the bare app with the same server settings given on the command line
-    (the config's hooks want the service's app). The bare app runs from a folder of its own."""
-    same = ["-k", f"{PACKAGE}.server.Worker", "-w", WORKERS, "--threads", THREADS, "--keep-alive", "5",
-            "--no-control-socket"]
-    bare = ["gunicorn", *same, "bare:app"]
-    service = ["gunicorn", "-c", "gunicorn.conf.py", f"{PACKAGE}.wsgi:app"]
-    service_env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS,
-                   "GUNICORN_THREADS": THREADS}
+    """name -> (folder to run in, command after `python -m`, extra environment): the service and
+    the bare app, each on the project's gunicorn.conf.py, with and without the access log. The
+    bare app runs from a folder of its own."""
+    env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS,
+           "GUNICORN_THREADS": THREADS}
+    quiet = {**env, "ACCESS_LOG": "0"}
     bare_folder = project.parent / "bare"
+    bare = ["gunicorn", "-c", str(bare_folder / "gunicorn.conf.py"), "bare:app"]
+    service = ["gunicorn", "-c", str(project / "gunicorn.conf.py"), f"{PACKAGE}.wsgi:app"]
     return {
-        "bare": (bare_folder, bare, {}),
-        "bare+accesslog": (bare_folder, [bare[0], "--access-logfile", "-", *bare[1:]], {}),
-        "service": (project, service, service_env),
-        "service-no-accesslog": (project, service, {**service_env, "ACCESS_LOG": "0"}),
+        "bare": (bare_folder, bare, env),
+        "service": (project, service, env),
+        "bare, no access log": (bare_folder, bare, quiet),
+        "service, no access log": (project, service, quiet),
     }
 
 
@@ -87,7 +105,7 @@ def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
         "gunicorn gthread 2x4": (
             bare, ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bare:app"], {}
         ),
-        "project's worker 2x4": variants(project)["bare"],
+        "project's worker 2x4": variants(project)["bare, no access log"],
         "granian 2x4": (
             bare,
             ["granian", "--interface", "wsgi", "--workers", WORKERS, "--blocking-threads", THREADS,
@@ -98,8 +116,8 @@ def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
     }
 
 
-def get_status(port: int, path: str = "/healthz") -> int | None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+def get_status(port: int, path: str = "/healthz", timeout: float = 2) -> int | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path)
         return connection.getresponse().status
@@ -122,23 +140,25 @@ BIND = {"gunicorn": ["--bind", "127.0.0.1:{port}"], "granian": ["--host", "127.0
 
 
 class Server:
-    def __init__(self, python: Path, cwd: Path, args: list[str], env: dict[str, str], log: Path):
+    def __init__(self, python: Path, cwd: Path, args: list[str], env: dict[str, str], log: Path,
+                 wrapper: list[str] = ()):
         self.port = free_port()
         self.log = log
         program, *rest = args
         bind = [part.format(port=self.port) for part in BIND[program]]
-        command = [str(python), "-m", program, *bind, *rest]  # the app comes last: waitress wants it so
+        # The app comes last: waitress wants it so.
+        command = [*wrapper, str(python), "-m", program, *bind, *rest]
         self.started = time.perf_counter()
         with log.open("wb") as output:
             self.process = subprocess.Popen(
                 command, cwd=cwd, env={**os.environ, **env, "PYTHONPATH": str(cwd)}, stdout=output, stderr=output
             )
 
-    def wait_for_200(self, deadline: float = 60.0) -> float:
+    def wait_for_200(self, deadline: float = 60.0, probe_timeout: float = 2) -> float:
         """Seconds from launch to the first 200."""
         end = time.perf_counter() + deadline
         while time.perf_counter() < end:
-            if get_status(self.port) == 200:
+            if get_status(self.port, timeout=probe_timeout) == 200:
                 return time.perf_counter() - self.started
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
@@ -177,11 +197,11 @@ class Server:
                 pass
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
         # SIGINT is a quick shutdown: no drain, this is not what is measured.
         self.process.send_signal(signal.SIGINT)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -213,17 +233,73 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
     return rps, p99_ms, cpu / requests * 1e6
 
 
-def load_rounds(servers: dict[str, Server], rounds: int, seconds: int) -> dict[str, list[float]]:
-    """Median (req/s, p99 ms, CPU us/req) of each server over `rounds` alternating wrk runs."""
+def load_rounds(servers: dict[str, Server], rounds: int, seconds: int,
+                groups: list[tuple[str, ...]]) -> dict[str, list[tuple]]:
+    """(req/s, p99 ms, CPU us/req) of each server in each of `rounds` rounds. The servers of a group
+    (a pair: service and bare) run back to back, in reverse order every other round, so that a noisy
+    neighbour or a warming machine hits them alike."""
     for server in servers.values():
         server.wait_for_200()
         wrk(server, 1)  # warm up: every worker imported and served
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
     for round_ in range(rounds):
-        for name, server in servers.items():
-            results[name].append(wrk(server, seconds))
+        for group in groups:
+            for name in group if round_ % 2 else reversed(group):
+                results[name].append(wrk(servers[name], seconds))
         print(f"  round {round_ + 1}: " + ", ".join(f"{n} {r[-1][0]:.0f}/s" for n, r in results.items()), flush=True)
-    return {name: [statistics.median(column) for column in zip(*runs)] for name, runs in results.items()}
+    return results
+
+
+def median_of(runs: list[tuple]) -> list[float]:
+    return [statistics.median(column) for column in zip(*runs)]
+
+
+def instructions(python: Path, spec, log: Path, requests: int, warm: int = 200) -> float:
+    """Instructions the server's processes run per GET /healthz, counted by valgrind's cachegrind:
+    one run serves `warm` requests, another `warm + requests`; the difference holds no start-up,
+    no first-request costs and no other process's work."""
+    totals = []
+    for count in (warm, warm + requests):
+        out = log.parent / f"{log.stem}-{count}"
+        out.mkdir(exist_ok=True)
+        for old in out.glob("cg.*"):
+            old.unlink()
+        cwd, args, env = spec
+        wrapper = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}/cg.%p"]
+        # Fixed hashing, for the same work each run; the slow start must not count as a hung worker.
+        env = {**env, "PYTHONHASHSEED": "0", "GUNICORN_TIMEOUT": "600"}
+        server = Server(python, cwd, args, env, log, wrapper)
+        try:
+            server.wait_for_200(deadline=600, probe_timeout=600)  # one probe: no backlog of retries
+            fetch(server.port, count - 1)
+        finally:
+            server.stop(timeout=300)
+        totals.append(sum(int(path.read_text().rsplit("summary:", 1)[1]) for path in out.glob("cg.*")))
+    return (totals[1] - totals[0]) / requests
+
+
+def fetch(port: int, count: int, connections: int = 4) -> None:
+    """`count` GETs of /healthz over `connections` kept-alive connections, each answered 200."""
+
+    def serve(share: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        try:
+            for _ in range(share):
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"GET /healthz answered {response.status}")
+        finally:
+            connection.close()
+
+    shares = [count // connections + (i < count % connections) for i in range(connections)]
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        list(pool.map(serve, shares))
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
 
 
 def hostile_module(project: Path):
@@ -264,7 +340,10 @@ def bake(workdir: Path, template: Path | None = None) -> Baked:
     subprocess.run([*command, str(template or ROOT), "-o", "."], cwd=workdir, check=True)
     (workdir / "bare").mkdir(exist_ok=True)
     (workdir / "bare" / "bare.py").write_text(BARE_APP, "utf-8")
-    return Baked(workdir / RENDERED_DEFAULTS["project_slug"], dict(RENDERED_DEFAULTS))
+    project = workdir / RENDERED_DEFAULTS["project_slug"]
+    config = BARE_CONFIG.format(config=str(project / "gunicorn.conf.py"))
+    (workdir / "bare" / "gunicorn.conf.py").write_text(config, "utf-8")
+    return Baked(project, dict(RENDERED_DEFAULTS))
 
 
 def install(project: Baked, venv: Path) -> Path:
@@ -281,9 +360,11 @@ def install_candidates(python: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--launches", type=int, default=7)
+    parser.add_argument("--instructions", type=int, default=2000,
+                        help="requests counted under valgrind (0: not counted)")
     parser.add_argument("--slow-seconds", type=float, default=40)
     parser.add_argument("--setups", action="store_true", help="also compare candidate server set-ups")
     parser.add_argument("--keep", type=Path, help="bake and install here, and reuse the venv next time")
@@ -300,20 +381,43 @@ def main() -> None:
     def start(name: str, spec) -> Server:
         return Server(python, *spec, logs / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.log")
 
-    print(f"1. GET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds}s x {options.rounds} rounds, medians")
+    print(f"1. GET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds}s, {options.rounds} paired rounds;"
+          " every variant on the project's gunicorn.conf.py")
     servers = {name: start(name, spec) for name, spec in variants(project.path).items()}
     try:
-        medians = load_rounds(servers, options.rounds, options.seconds)
+        results = load_rounds(servers, options.rounds, options.seconds, list(PAIRS.values()))
     finally:
         for server in servers.values():
             server.stop()
-    print(f"{'variant':<22}{'req/s':>8}{'p99 ms':>9}{'CPU us/req':>12}")
-    for name, (rps, p99, cpu) in medians.items():
-        print(f"{name:<22}{rps:>8.0f}{p99:>9.2f}{cpu:>12.0f}")
-    print(f"\n{'ratio':<44}{'req/s':>8}{'p99':>8}{'bare CPU/req':>14}")
-    for label, (name, base) in RATIOS.items():
-        (rps, p99, cpu), (base_rps, base_p99, base_cpu) = medians[name], medians[base]
-        print(f"{label:<44}{rps / base_rps:>8.2f}{p99 / base_p99:>8.2f}{base_cpu / cpu:>14.2f}")
+    print(f"{'variant, medians':<26}{'req/s':>8}{'p99 ms':>9}{'CPU us/req':>12}")
+    for name, runs in results.items():
+        rps, p99, cpu = median_of(runs)
+        print(f"{name:<26}{rps:>8.0f}{p99:>9.2f}{cpu:>12.1f}")
+    # Per round: service / bare for req/s and p99, bare / service for CPU a request (so that
+    # every figure reads "as fast as bare" at 1.00).
+    ratios = {
+        label: [(s[0] / b[0], s[1] / b[1], b[2] / s[2]) for s, b in zip(results[name], results[base])]
+        for label, (name, base) in PAIRS.items()
+    }
+    print(f"\n{'service / bare, per round':<26}{'req/s':>18}{'p99':>18}{'CPU (bare/service)':>22}")
+    for label, rounds in ratios.items():
+        cells = [f"{statistics.median(c):.2f} ({min(c):.2f}-{max(c):.2f})" for c in zip(*rounds)]
+        print(f"{label:<26}{cells[0]:>18}{cells[1]:>18}{cells[2]:>22}")
+    target = [statistics.median(column) for column in zip(*next(iter(ratios.values())))]
+
+    instructions_ratio = None
+    if options.instructions and shutil.which("valgrind"):
+        print(f"\ninstructions per request of the server processes (valgrind cachegrind,"
+              f" {options.instructions} requests; slow)")
+        counts = {}
+        for name in reversed(PAIRS["defaults (the target)"]):
+            counts[name] = instructions(python, variants(project.path)[name], logs / f"valgrind-{name}.log",
+                                        options.instructions)
+            print(f"{name:<26}{counts[name]:>12,.0f}", flush=True)
+        instructions_ratio = counts["bare"] / counts["service"]
+        print(f"{'bare / service':<26}{instructions_ratio:>12.3f}")
+    elif options.instructions:
+        print("\ninstructions per request: not measured, valgrind is not installed")
 
     print(f"\ntime from launch to first 200, median of {options.launches} launches, alternating")
     times: dict[str, list[float]] = {"bare": [], "service": []}
@@ -326,8 +430,23 @@ def main() -> None:
                 server.stop()
     for name, launch in times.items():
         print(f"{name:<20}{statistics.median(launch):>8.3f} s   (min {min(launch):.3f}, max {max(launch):.3f})")
-    ratio = statistics.median(times["service"]) / statistics.median(times["bare"])
-    print(f"{'service / bare':<20}{ratio:>8.2f}")
+    launch_ratio = statistics.median(times["service"]) / statistics.median(times["bare"])
+    print(f"{'service / bare':<20}{launch_ratio:>8.2f}")
+
+    print("\nThe targets, service against bare on the same server settings (defaults; medians):")
+    checks = [
+        ("requests per second, service / bare", target[0], f">= {THROUGHPUT}", target[0] >= THROUGHPUT),
+        ("CPU a request, bare / service", target[2], f">= {THROUGHPUT}", target[2] >= THROUGHPUT),
+        ("p99, service / bare", target[1], f"<= {P99}", target[1] <= P99),
+        ("launch to first 200, service / bare", launch_ratio, f"<= {LAUNCH}", launch_ratio <= LAUNCH),
+    ]
+    if instructions_ratio is not None:
+        checks.insert(2, ("instructions a request, bare / service", instructions_ratio, f">= {THROUGHPUT}",
+                          instructions_ratio >= THROUGHPUT))
+    for label, value, limit, ok in checks:
+        print(f"  {label:<40}{value:>6.2f}  {limit:<8}{verdict(ok)}")
+    print("  (req/s and p99 move with whatever else the machine runs; CPU and instructions a request"
+          " hardly do)")
 
     server = start("service-hostile", variants(project.path)["service"])
     try:
@@ -348,7 +467,8 @@ def main() -> None:
           f" 16 slow clients for {options.slow_seconds:g} s")
     servers = {name: start(name, spec) for name, spec in setups(project.path).items()}
     try:
-        medians = load_rounds(servers, options.rounds, options.seconds)
+        medians = {name: median_of(runs) for name, runs in
+                   load_rounds(servers, options.rounds, options.seconds, [tuple(servers)]).items()}
         memory = {name: server.memory_mib() for name, server in servers.items()}
         slow = {name: slow_clients(hostile, server, options.slow_seconds) for name, server in servers.items()}
     finally:

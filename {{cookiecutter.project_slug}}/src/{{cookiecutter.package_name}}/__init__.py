@@ -18,13 +18,22 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a bare che
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, without making a signer (costly) for a request
-    that brings no session cookie, as nearly all API requests."""
+    """Flask's signed-cookie sessions, at no cost to a request that brings no session
+    cookie and leaves the session alone, as nearly all API requests do."""
 
     def open_session(self, app, request):
-        if self.get_cookie_name(app) not in request.cookies:
+        # No Cookie header at all: skip parsing the headers for cookies, and the signer.
+        if (
+            "HTTP_COOKIE" not in request.environ
+            or self.get_cookie_name(app) not in request.cookies
+        ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        # Empty, unchanged and unread: Flask would send nothing either, only later.
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
 
 class App(Flask):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app
 
 blueprint = Blueprint("health", __name__)
 
@@ -36,25 +36,26 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
 
 
+# Dicts, which Flask answers as JSON: cheaper than jsonify, for probes all day long.
 @blueprint.get("/healthz")
 def healthz():
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
 @blueprint.get("/readyz")
 def readyz():
     failing = current_app.extensions["readiness"].failing()
     if failing:
-        return jsonify(status="unavailable", failing=failing), 503
-    return jsonify(status="ready")
+        return {"status": "unavailable", "failing": failing}, 503
+    return {"status": "ready"}
 
 
 @blueprint.get("/version")
 def version():
     from . import __version__
 
-    return jsonify(
-        name="{{ cookiecutter.project_slug }}",
-        version=current_app.config["APP_VERSION"] or __version__,
-        commit=current_app.config["GIT_COMMIT"],
-    )
+    return {
+        "name": "{{ cookiecutter.project_slug }}",
+        "version": current_app.config["APP_VERSION"] or __version__,
+        "commit": current_app.config["GIT_COMMIT"],
+    }

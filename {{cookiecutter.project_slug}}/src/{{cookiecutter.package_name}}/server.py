@@ -56,6 +56,7 @@ class Worker(gthread.ThreadWorker):
         # gunicorn writes its error answers through util.write_error: write ours.
         util.write_error = ProblemWriter(headers)
         wsgi.Response = Response
+        Response.api_headers = frozenset(headers)
 
     def init_process(self) -> None:
         self.lingering: deque[tuple[float, socket.socket]] = deque()
@@ -168,6 +169,16 @@ class Worker(gthread.ThreadWorker):
 
 class Response(wsgi.Response):
     """gunicorn's response without the Server header: nothing to tell a scanner."""
+
+    # The headers the API adds to every answer (security.py), set by Worker.load_wsgi.
+    api_headers: frozenset[tuple[str, str]] = frozenset()
+
+    def process_headers(self, headers) -> None:
+        # The API's own headers are valid and not hop-by-hop: gunicorn's checks, two
+        # regexes and more a header, are spent on the app's own only.
+        api = self.api_headers
+        super().process_headers([header for header in headers if header not in api])
+        self.headers.extend(header for header in headers if header in api)
 
     def default_headers(self) -> list[str]:
         return [line for line in super().default_headers() if line[:7] != "Server:"]
