@@ -51,15 +51,20 @@ def run_round(baked: Path, work: Path, python: str) -> tuple[dict[str, tuple[flo
     venv_python = str(project / ".venv" / "bin" / "python")
     # As the README says: uv makes .venv itself; pip installs into a venv made first.
     uv = (project / "uv.lock").exists()
-    commands = {"install": [python, "tasks.py", "install"]} if uv else {
-        "install": ["sh", "-c", f"{python} -m venv .venv && {venv_python} tasks.py install"]
-    }
+    commands = (
+        {"install": [python, "tasks.py", "install"]}
+        if uv
+        else {"install": ["sh", "-c", f"{python} -m venv .venv && {venv_python} tasks.py install"]}
+    )
     seconds, durations = {}, ""
     for phase in PHASES:
         cpu, start = children_cpu(), time.perf_counter()
         result = subprocess.run(
             commands.get(phase, [venv_python, "tasks.py", phase]),
-            cwd=project, env=env, capture_output=True, text=True,
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         seconds[phase] = (time.perf_counter() - start, children_cpu() - cpu)
         if result.returncode:
@@ -93,9 +98,7 @@ def main() -> None:
                 rounds.append(seconds)
 
     def median(phase: str | None, index: int) -> float:
-        return statistics.median(
-            sum(r[p][index] for p in ([phase] if phase else PHASES)) for r in rounds
-        )
+        return statistics.median(sum(r[p][index] for p in ([phase] if phase else PHASES)) for r in rounds)
 
     print(f"{options.template}: {', '.join(f'{k}={v}' for k, v in context.items())}; {python};")
     print(f"{options.rounds} rounds, medians, wall (CPU):")

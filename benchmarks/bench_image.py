@@ -88,7 +88,9 @@ def main() -> None:
     if containers.name == "podman":  # the benchmark's layers, in the tests' own store
         containers("image", "prune", "--force")
     print("\nsizes in MB (base: the runtime stage's base image; added: what the build puts on it)")
-    print(f"{'container_base':<15}{'manager':<9}{'size':>7}{'base':>7}{'added':>7}{'cold s':>8}{'code s':>8}{'again s':>8}")
+    print(
+        f"{'container_base':<15}{'manager':<9}{'size':>7}{'base':>7}{'added':>7}{'cold s':>8}{'code s':>8}{'again s':>8}"
+    )
     for base, manager, r in rows:
         size, base_size = r["size"] / 1e6, r["base size"] / 1e6
         print(

@@ -83,8 +83,7 @@ def variants(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]
     """name -> (folder to run in, command after `python -m`, extra environment): the service and
     the bare app, each on the project's gunicorn.conf.py, with and without the access log. The
     bare app runs from a folder of its own."""
-    env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS,
-           "GUNICORN_THREADS": THREADS}
+    env = {"APP_ENV": "production", "SECRET_KEY": "bench", "WEB_CONCURRENCY": WORKERS, "GUNICORN_THREADS": THREADS}
     quiet = {**env, "ACCESS_LOG": "0"}
     bare_folder = project.parent / "bare"
     bare = ["gunicorn", "-c", str(bare_folder / "gunicorn.conf.py"), "bare:app"]
@@ -101,15 +100,30 @@ def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
     """The bare app on each candidate server set-up, eight requests at a time each."""
     bare = project.parent / "bare"
     return {
-        "gunicorn sync, 8 workers": (bare, ["gunicorn", "-k", "sync", "-w", "8", "--no-control-socket", "bare:app"], {}),
+        "gunicorn sync, 8 workers": (
+            bare,
+            ["gunicorn", "-k", "sync", "-w", "8", "--no-control-socket", "bare:app"],
+            {},
+        ),
         "gunicorn gthread 2x4": (
-            bare, ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bare:app"], {}
+            bare,
+            ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bare:app"],
+            {},
         ),
         "project's worker 2x4": variants(project)["bare, no access log"],
         "granian 2x4": (
             bare,
-            ["granian", "--interface", "wsgi", "--workers", WORKERS, "--blocking-threads", THREADS,
-             "--no-ws", "bare:app"],
+            [
+                "granian",
+                "--interface",
+                "wsgi",
+                "--workers",
+                WORKERS,
+                "--blocking-threads",
+                THREADS,
+                "--no-ws",
+                "bare:app",
+            ],
             {},
         ),
         "waitress 1x8": (bare, ["waitress", "--threads", "8", "bare:app"], {}),
@@ -135,13 +149,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-BIND = {"gunicorn": ["--bind", "127.0.0.1:{port}"], "granian": ["--host", "127.0.0.1", "--port", "{port}"],
-        "waitress": ["--listen=127.0.0.1:{port}"]}
+BIND = {
+    "gunicorn": ["--bind", "127.0.0.1:{port}"],
+    "granian": ["--host", "127.0.0.1", "--port", "{port}"],
+    "waitress": ["--listen=127.0.0.1:{port}"],
+}
 
 
 class Server:
-    def __init__(self, python: Path, cwd: Path, args: list[str], env: dict[str, str], log: Path,
-                 wrapper: list[str] = ()):
+    def __init__(
+        self, python: Path, cwd: Path, args: list[str], env: dict[str, str], log: Path, wrapper: list[str] = ()
+    ):
         self.port = free_port()
         self.log = log
         program, *rest = args
@@ -233,8 +251,9 @@ def wrk(server: Server, seconds: int) -> tuple[float, float, float]:
     return rps, p99_ms, cpu / requests * 1e6
 
 
-def load_rounds(servers: dict[str, Server], rounds: int, seconds: int,
-                groups: list[tuple[str, ...]]) -> dict[str, list[tuple]]:
+def load_rounds(
+    servers: dict[str, Server], rounds: int, seconds: int, groups: list[tuple[str, ...]]
+) -> dict[str, list[tuple]]:
     """(req/s, p99 ms, CPU us/req) of each server in each of `rounds` rounds. The servers of a group
     (a pair: service and bare) run back to back, in reverse order every other round, so that a noisy
     neighbour or a warming machine hits them alike."""
@@ -251,7 +270,7 @@ def load_rounds(servers: dict[str, Server], rounds: int, seconds: int,
 
 
 def median_of(runs: list[tuple]) -> list[float]:
-    return [statistics.median(column) for column in zip(*runs)]
+    return [statistics.median(column) for column in zip(*runs, strict=True)]
 
 
 def instructions(python: Path, spec, log: Path, requests: int, warm: int = 200) -> float:
@@ -363,8 +382,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--launches", type=int, default=7)
-    parser.add_argument("--instructions", type=int, default=2000,
-                        help="requests counted under valgrind (0: not counted)")
+    parser.add_argument(
+        "--instructions", type=int, default=2000, help="requests counted under valgrind (0: not counted)"
+    )
     parser.add_argument("--slow-seconds", type=float, default=40)
     parser.add_argument("--setups", action="store_true", help="also compare candidate server set-ups")
     parser.add_argument("--keep", type=Path, help="bake and install here, and reuse the venv next time")
@@ -381,8 +401,10 @@ def main() -> None:
     def start(name: str, spec) -> Server:
         return Server(python, *spec, logs / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.log")
 
-    print(f"1. GET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds}s, {options.rounds} paired rounds;"
-          " every variant on the project's gunicorn.conf.py")
+    print(
+        f"1. GET /healthz, wrk -t2 -c{CONNECTIONS} {options.seconds}s, {options.rounds} paired rounds;"
+        " every variant on the project's gunicorn.conf.py"
+    )
     servers = {name: start(name, spec) for name, spec in variants(project.path).items()}
     try:
         results = load_rounds(servers, options.rounds, options.seconds, list(PAIRS.values()))
@@ -396,23 +418,26 @@ def main() -> None:
     # Per round: service / bare for req/s and p99, bare / service for CPU a request (so that
     # every figure reads "as fast as bare" at 1.00).
     ratios = {
-        label: [(s[0] / b[0], s[1] / b[1], b[2] / s[2]) for s, b in zip(results[name], results[base])]
+        label: [(s[0] / b[0], s[1] / b[1], b[2] / s[2]) for s, b in zip(results[name], results[base], strict=True)]
         for label, (name, base) in PAIRS.items()
     }
     print(f"\n{'service / bare, per round':<26}{'req/s':>18}{'p99':>18}{'CPU (bare/service)':>22}")
     for label, rounds in ratios.items():
-        cells = [f"{statistics.median(c):.2f} ({min(c):.2f}-{max(c):.2f})" for c in zip(*rounds)]
+        cells = [f"{statistics.median(c):.2f} ({min(c):.2f}-{max(c):.2f})" for c in zip(*rounds, strict=True)]
         print(f"{label:<26}{cells[0]:>18}{cells[1]:>18}{cells[2]:>22}")
-    target = [statistics.median(column) for column in zip(*next(iter(ratios.values())))]
+    target = [statistics.median(column) for column in zip(*next(iter(ratios.values())), strict=True)]
 
     instructions_ratio = None
     if options.instructions and shutil.which("valgrind"):
-        print(f"\ninstructions per request of the server processes (valgrind cachegrind,"
-              f" {options.instructions} requests; slow)")
+        print(
+            f"\ninstructions per request of the server processes (valgrind cachegrind,"
+            f" {options.instructions} requests; slow)"
+        )
         counts = {}
         for name in reversed(PAIRS["defaults (the target)"]):
-            counts[name] = instructions(python, variants(project.path)[name], logs / f"valgrind-{name}.log",
-                                        options.instructions)
+            counts[name] = instructions(
+                python, variants(project.path)[name], logs / f"valgrind-{name}.log", options.instructions
+            )
             print(f"{name:<26}{counts[name]:>12,.0f}", flush=True)
         instructions_ratio = counts["bare"] / counts["service"]
         print(f"{'bare / service':<26}{instructions_ratio:>12.3f}")
@@ -441,34 +466,48 @@ def main() -> None:
         ("launch to first 200, service / bare", launch_ratio, f"<= {LAUNCH}", launch_ratio <= LAUNCH),
     ]
     if instructions_ratio is not None:
-        checks.insert(2, ("instructions a request, bare / service", instructions_ratio, f">= {THROUGHPUT}",
-                          instructions_ratio >= THROUGHPUT))
+        checks.insert(
+            2,
+            (
+                "instructions a request, bare / service",
+                instructions_ratio,
+                f">= {THROUGHPUT}",
+                instructions_ratio >= THROUGHPUT,
+            ),
+        )
     for label, value, limit, ok in checks:
         print(f"  {label:<40}{value:>6.2f}  {limit:<8}{verdict(ok)}")
-    print("  (req/s and p99 move with whatever else the machine runs; CPU and instructions a request"
-          " hardly do)")
+    print("  (req/s and p99 move with whatever else the machine runs; CPU and instructions a request hardly do)")
 
     server = start("service-hostile", variants(project.path)["service"])
     try:
         server.wait_for_200()
         sent, server_errors, exits = corpus(hostile, server)
-        print(f"\n2. malformed corpus, {sent} requests from 16 threads: {exits} worker exits, "
-              f"{server_errors} answers >= 500 or none")
+        print(
+            f"\n2. malformed corpus, {sent} requests from 16 threads: {exits} worker exits, "
+            f"{server_errors} answers >= 500 or none"
+        )
         ok, total = slow_clients(hostile, server, options.slow_seconds)
-        print(f"\n3. 16 slow clients for {options.slow_seconds:g} s: {ok} of {total} health probes "
-              f"answered within 1 s ({100 * ok / total:.1f} %)")
+        print(
+            f"\n3. 16 slow clients for {options.slow_seconds:g} s: {ok} of {total} health probes "
+            f"answered within 1 s ({100 * ok / total:.1f} %)"
+        )
     finally:
         server.stop()
 
     if not options.setups:
         return
     install_candidates(python)
-    print(f"\n4. server set-ups, the bare app, wrk {options.seconds}s x {options.rounds} rounds, medians;"
-          f" 16 slow clients for {options.slow_seconds:g} s")
+    print(
+        f"\n4. server set-ups, the bare app, wrk {options.seconds}s x {options.rounds} rounds, medians;"
+        f" 16 slow clients for {options.slow_seconds:g} s"
+    )
     servers = {name: start(name, spec) for name, spec in setups(project.path).items()}
     try:
-        medians = {name: median_of(runs) for name, runs in
-                   load_rounds(servers, options.rounds, options.seconds, [tuple(servers)]).items()}
+        medians = {
+            name: median_of(runs)
+            for name, runs in load_rounds(servers, options.rounds, options.seconds, [tuple(servers)]).items()
+        }
         memory = {name: server.memory_mib() for name, server in servers.items()}
         slow = {name: slow_clients(hostile, server, options.slow_seconds) for name, server in servers.items()}
     finally:

@@ -54,8 +54,10 @@ def main(argv: list[str]) -> int:
         for name, waits in needs.items():
             print(f"  {name:18} <- {', '.join(waits) or '(starts at once)'}")
         cells = ci["jobs"]["test"]["strategy"]["matrix"]
-        print(f"\ntest matrix: {len(cells['os'])} OS x {len(cells['python-version'])} Python = "
-              f"{len(cells['os']) * len(cells['python-version'])} jobs")
+        print(
+            f"\ntest matrix: {len(cells['os'])} OS x {len(cells['python-version'])} Python = "
+            f"{len(cells['os']) * len(cells['python-version'])} jobs"
+        )
         for target in [t for t in ("build", "ci-ok") if t in needs]:
             paths = chain(target, needs)
             print(f"critical path to {target}: {len(paths[0])} jobs in series, any of:")
@@ -66,20 +68,44 @@ def main(argv: list[str]) -> int:
         config = project / ".github/actionlint.yaml"
         print("\nvalidators (findings, time):")
         result, seconds = timed(
-            [str(BIN / "actionlint"), "-format", "{{json .}}", f"-shellcheck={BIN / 'shellcheck'}",
-             *([f"-config-file={config}"] if config.exists() else []), *map(str, files)], project)
+            [
+                str(BIN / "actionlint"),
+                "-format",
+                "{{json .}}",
+                f"-shellcheck={BIN / 'shellcheck'}",
+                *([f"-config-file={config}"] if config.exists() else []),
+                *map(str, files),
+            ],
+            project,
+        )
         print(f"  actionlint + shellcheck: {len(json.loads(result.stdout or '[]'))} findings, {seconds:.2f} s")
         result, seconds = timed([str(BIN / "zizmor"), "--offline", "--persona=pedantic", "--format=json", "."], project)
         plain, _ = timed([str(BIN / "zizmor"), "--offline", "--persona=pedantic", "."], project)
         ignored = re.search(r"\((\d+) ignored", plain.stdout)
-        print(f"  zizmor --persona=pedantic: {len(json.loads(result.stdout))} findings "
-              f"({ignored[1] if ignored else 0} suppressed by reviewed ignore comments), {seconds:.2f} s")
-        for schema, targets in [("vendor.github-workflows", files), ("vendor.dependabot", [project / ".github/dependabot.yml"])]:
-            result, seconds = timed([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
-                                     "--output-format", "json", *map(str, targets)], project)
+        print(
+            f"  zizmor --persona=pedantic: {len(json.loads(result.stdout))} findings "
+            f"({ignored[1] if ignored else 0} suppressed by reviewed ignore comments), {seconds:.2f} s"
+        )
+        for schema, targets in [
+            ("vendor.github-workflows", files),
+            ("vendor.dependabot", [project / ".github/dependabot.yml"]),
+        ]:
+            result, seconds = timed(
+                [
+                    str(BIN / "check-jsonschema"),
+                    "--builtin-schema",
+                    schema,
+                    "--output-format",
+                    "json",
+                    *map(str, targets),
+                ],
+                project,
+            )
             report = json.loads(result.stdout)
-            print(f"  check-jsonschema {schema}: {len(report.get('errors', []))} findings "
-                  f"in {len(targets)} files, {seconds:.2f} s")
+            print(
+                f"  check-jsonschema {schema}: {len(report.get('errors', []))} findings "
+                f"in {len(targets)} files, {seconds:.2f} s"
+            )
     return 0
 
 

@@ -75,6 +75,7 @@ GIT_BRANCH_RULES = [
 PIPELINE_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 IMAGE_TAG_MAX = 128
 
+
 @cache
 def locked_distributions() -> dict[str, set[str]]:
     """Every distribution locks/ pins, for any answers and either package manager: name -> versions."""
@@ -173,8 +174,10 @@ def check_environments(text: str) -> list[Environment]:
             raise AnswerError(f"environments: {shown(env.name)} gives no Kubernetes namespace name")
         if env.dns_label in by_label:
             other = by_label[env.dns_label]
-            why = "GitHub ignores case" if other.lower() == env.name.lower() else (
-                f"both become the Kubernetes namespace {env.dns_label!r}"
+            why = (
+                "GitHub ignores case"
+                if other.lower() == env.name.lower()
+                else (f"both become the Kubernetes namespace {env.dns_label!r}")
             )
             raise AnswerError(f"environments: {env.name!r} and {other!r} name one environment ({why}); rename one")
         by_label[env.dns_label] = env.name

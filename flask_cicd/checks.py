@@ -46,10 +46,36 @@ NOT_ONE_LINE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 # The standard library of every Python the template accepts: this interpreter's, the modules
 # removed since 3.10 (PEP 594, distutils, imp) and those added after 3.11. In lower case, as compared.
 STDLIB_MODULES = {name.lower() for name in sys.stdlib_module_names} | {
-    "aifc", "asynchat", "asyncore", "audioop", "binhex", "cgi", "cgitb", "chunk", "crypt", "distutils",
-    "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "smtpd",
-    "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
-    "annotationlib", "compression", "profiling", "tomllib",
+    "aifc",
+    "asynchat",
+    "asyncore",
+    "audioop",
+    "binhex",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "crypt",
+    "distutils",
+    "imghdr",
+    "imp",
+    "lib2to3",
+    "mailcap",
+    "msilib",
+    "nis",
+    "nntplib",
+    "ossaudiodev",
+    "pipes",
+    "smtpd",
+    "sndhdr",
+    "spwd",
+    "sunau",
+    "telnetlib",
+    "uu",
+    "xdrlib",
+    "annotationlib",
+    "compression",
+    "profiling",
+    "tomllib",
     # CPython's own test suite, a package on sys.path that stdlib_module_names leaves out.
     "test",
 }
@@ -222,7 +248,9 @@ def check_author(name: str, email: str) -> None:
         raise AnswerError(f"author_email: {shown(email)} cannot be written as package metadata ({error})") from None
     # What a reader of the metadata gets back must be what was answered.
     if written.addr_spec != email:
-        raise AnswerError(f"author_email: {shown(email)} reads back from package metadata as {shown(written.addr_spec)}")
+        raise AnswerError(
+            f"author_email: {shown(email)} reads back from package metadata as {shown(written.addr_spec)}"
+        )
     if written.display_name != name:
         raise AnswerError(
             f"author_name: {shown(name)} reads back from package metadata as {shown(written.display_name)}"

@@ -53,7 +53,7 @@ def keep_github_expressions(source: str) -> str:
     parts = RAW_BLOCK.split(source)
     raws = RAW_BLOCK.findall(source)
     wrapped = [GITHUB_EXPRESSION.sub(lambda m: "{% raw %}" + m.group(0) + "{% endraw %}", part) for part in parts]
-    return "".join(part + raw for part, raw in zip(wrapped, [*raws, ""]))
+    return "".join(part + raw for part, raw in zip(wrapped, [*raws, ""], strict=True))
 
 
 def flow(value: str | list) -> str:
@@ -134,10 +134,21 @@ class CompiledTemplates(FileSystemBytecodeCache):
     def fingerprint(self) -> str:
         env = self.environment
         settings = (
-            sorted(env.extensions), env.block_start_string, env.block_end_string, env.variable_start_string,
-            env.variable_end_string, env.comment_start_string, env.comment_end_string,
-            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
-            env.newline_sequence, env.keep_trailing_newline, env.optimized, env.autoescape,
+            sorted(env.extensions),
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            env.optimized,
+            env.autoescape,
         )
         return hashlib.sha1(Path(__file__).read_bytes() + repr(settings).encode()).hexdigest()
 
@@ -170,6 +181,8 @@ def bytecode_cache(environment) -> CompiledTemplates | None:
         return CompiledTemplates(environment)
     except (OSError, RuntimeError):  # no private folder can be made in the temporary directory
         return None
+
+
 CONFIG_PY = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}" / "config.py"
 
 

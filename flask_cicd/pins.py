@@ -11,9 +11,7 @@ PINS = json.loads((ROOT / "github-actions-pins.json").read_text("utf-8"))
 # The tools the generated workflows and image fetch at run time: version, and checksum or digest.
 TOOLS = json.loads((ROOT / "tool-pins.json").read_text("utf-8"))
 # The uv the template's own tests run is the uv a generated project's image installs.
-UV_VERSION = re.search(
-    r"^uv==(\S+)$", (ROOT / "requirements-dev.txt").read_text("utf-8"), flags=re.MULTILINE
-).group(1)
+UV_VERSION = re.search(r"^uv==(\S+)$", (ROOT / "requirements-dev.txt").read_text("utf-8"), flags=re.MULTILINE).group(1)
 
 
 def uses(action: str) -> str:

@@ -33,9 +33,7 @@ def self_hosted_labels(answers: dict) -> list[str]:
 def ci_caches(answers: dict) -> bool:
     """Whether ci.yml's jobs restore dependency caches: not when a deploy branch is named for
     releases (`release/next`), whose runs are taken to ship, so nothing cached may feed them."""
-    return not any(
-        "release" in env.branch.lower() for env in check_environments(answers["environments"]) if env.branch
-    )
+    return not any("release" in env.branch.lower() for env in check_environments(answers["environments"]) if env.branch)
 
 
 def runs_on(answers: dict) -> str:
@@ -81,23 +79,35 @@ def pipeline(answers: dict) -> dict[str, Job]:
         pushes = " or ".join(deploy_branches(answers))
         jobs += [
             Job("image", "build the image, Trivy scan"),
-            Job("build", f"push to {answers['container_registry']}, SBOM, attested provenance", (*gates, "image"),
-                when=f"push to {pushes}"),
+            Job(
+                "build",
+                f"push to {answers['container_registry']}, SBOM, attested provenance",
+                (*gates, "image"),
+                when=f"push to {pushes}",
+            ),
         ]
     jobs.append(Job("ci-ok", "the one required check", tuple(job.id for job in jobs)))
     if answers["codecov"] == "yes":
         # Apart from the tests: the OIDC token never meets the code under review.
-        jobs.append(Job("coverage", "the tests' coverage.xml to Codecov by OIDC, no project code", ("test",),
-                        when="not from forks"))
+        jobs.append(
+            Job(
+                "coverage",
+                "the tests' coverage.xml to Codecov by OIDC, no project code",
+                ("test",),
+                when="not from forks",
+            )
+        )
     if answers["deploy_target"] != "none":
         # The same image, by digest, along the environments: from a branch push, or promoted
         # once the environment before it deployed and passed its smoke test.
         for environment in check_environments(answers["environments"]):
             after = f"deploy-{environment.after.lower()}" if environment.after else None
-            jobs.append(Job(
-                environment.job,
-                f"{answers['deploy_target']} to {environment.name}, smoke test, rollback",
-                ("build", after) if after else ("build",),
-                when=f"push to {environment.branch}" if environment.branch else "",
-            ))
+            jobs.append(
+                Job(
+                    environment.job,
+                    f"{answers['deploy_target']} to {environment.name}, smoke test, rollback",
+                    ("build", after) if after else ("build",),
+                    when=f"push to {environment.branch}" if environment.branch else "",
+                )
+            )
     return {job.id: job for job in jobs}

@@ -4,7 +4,7 @@ answers switched off, and warn when the pinned dependencies are old. The bake wo
 
 import os
 
-PLAN = {{ post_generation(cookiecutter) | python_literal }}
+PLAN = {{ post_generation(cookiecutter) | python_literal }}  # fmt: skip
 
 
 def remove(path: str) -> None:

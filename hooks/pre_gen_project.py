@@ -6,7 +6,7 @@ print and the exit status: this process imports only `sys`. On a refusal cookiec
 
 import sys
 
-LINES, STATUS = {{ cookiecutter | verdict | python_literal }}
+LINES, STATUS = {{ cookiecutter | verdict | python_literal }}  # fmt: skip
 
 for line in LINES:
     print(line, file=sys.stderr)

@@ -43,22 +43,39 @@ def top_level_names(wheel: Path) -> list[str]:
 
 
 def main() -> None:
-    pins = {name: max(versions, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"\.", v)])
-            for name, versions in locked_distributions().items()}
+    pins = {
+        name: max(versions, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"\.", v)])
+        for name, versions in locked_distributions().items()
+    }
     names = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, version in sorted(pins.items()):
             # A wheel for the oldest Python the template accepts, else for the image's.
             for python in (min(PYTHON_END_OF_LIFE), DISTROLESS_PYTHON):
-                download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                            "--python-version", python, "--dest", folder, f"{name}=={version}"]
+                download = [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--python-version",
+                    python,
+                    "--dest",
+                    folder,
+                    f"{name}=={version}",
+                ]
                 if subprocess.run(download, capture_output=True).returncode == 0:
                     break
             else:
-                raise SystemExit(f"no wheel of {name}=={version} for Python {min(PYTHON_END_OF_LIFE)} or {DISTROLESS_PYTHON}")
+                raise SystemExit(
+                    f"no wheel of {name}=={version} for Python {min(PYTHON_END_OF_LIFE)} or {DISTROLESS_PYTHON}"
+                )
             normalized = re.sub(r"[-_.]+", "_", name).lower()
             wheel = next(
-                wheel for wheel in Path(folder).glob("*.whl")
+                wheel
+                for wheel in Path(folder).glob("*.whl")
                 if re.sub(r"[-_.]+", "_", wheel.name.split("-")[0]).lower() == normalized
             )
             names[name] = top_level_names(wheel)

@@ -48,7 +48,7 @@ Combo = tuple[str, ...]
 
 def lock_one(package_manager: str, combo: Combo) -> dict[str, str]:
     """Bake one combination, run its own lock task, return {file name: text with placeholders}."""
-    answers = dict(zip(LOCK_ANSWERS, combo))
+    answers = dict(zip(LOCK_ANSWERS, combo, strict=True))
     with tempfile.TemporaryDirectory() as out:
         project = Path(
             cookiecutter(
@@ -73,10 +73,10 @@ def lock_one(package_manager: str, combo: Combo) -> dict[str, str]:
             # Ask PyPI afresh: a stale cached index in one combination would pin older versions.
             "UV_REFRESH": "1",
         }
-        subprocess.run(
-            [sys.executable, "tasks.py", "lock"], cwd=project, env=env, check=True, capture_output=True
-        )
-        return {name: with_placeholders(name, (project / name).read_text("utf-8")) for name in LOCK_FILES[package_manager]}
+        subprocess.run([sys.executable, "tasks.py", "lock"], cwd=project, env=env, check=True, capture_output=True)
+        return {
+            name: with_placeholders(name, (project / name).read_text("utf-8")) for name in LOCK_FILES[package_manager]
+        }
 
 
 def with_placeholders(name: str, text: str) -> str:
@@ -137,7 +137,7 @@ def main() -> None:
     for package_manager in LOCK_FILES:
         # Processes, not threads: cookiecutter changes the working directory while it bakes.
         with ProcessPoolExecutor(max_workers=4) as pool:
-            results = dict(zip(combos, pool.map(partial(lock_one, package_manager), combos)))
+            results = dict(zip(combos, pool.map(partial(lock_one, package_manager), combos), strict=True))
         files.update(layout(package_manager, results))
     write(files, date.today())
     print(f"locks/: {len(files)} lock files for {len(combos)} combinations of {', '.join(LOCK_ANSWERS)}")

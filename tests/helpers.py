@@ -66,11 +66,7 @@ def pairwise(parameters: dict[str, list[str]], allowed=valid) -> list[dict[str, 
     names = list(parameters)
 
     def pairs(row: dict[str, str]) -> set:
-        return {
-            ((a, row[a]), (b, row[b]))
-            for a, b in itertools.combinations(names, 2)
-            if a in row and b in row
-        }
+        return {((a, row[a]), (b, row[b])) for a, b in itertools.combinations(names, 2) if a in row and b in row}
 
     uncovered = {
         ((a, va), (b, vb))
@@ -86,9 +82,7 @@ def pairwise(parameters: dict[str, list[str]], allowed=valid) -> list[dict[str, 
         for name in names:
             if name not in row:
                 candidates = [v for v in parameters[name] if allowed({**row, name: v})]
-                row[name] = max(
-                    candidates, key=lambda value: len(pairs({**row, name: value}) & uncovered)
-                )
+                row[name] = max(candidates, key=lambda value: len(pairs({**row, name: value}) & uncovered))
         row = {name: row[name] for name in names}
         uncovered -= pairs(row)
         rows.append(row)
@@ -131,7 +125,11 @@ def find_python(versions: list[str]) -> str:
 def run(command: list, cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run a command; on failure, fail the test with its output."""
     result = subprocess.run(
-        list(map(str, command)), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        list(map(str, command)),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
     assert result.returncode == 0, (
@@ -366,18 +364,27 @@ def contents(folder: Path) -> dict[str, str]:
     """Every file under `folder` (bytecode caches too) -> a digest of its bytes."""
     return {
         path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in folder.rglob("*") if path.is_file()
+        for path in folder.rglob("*")
+        if path.is_file()
     }
 
 
 def cookiecutter_command(
-    output: Path, *answers: str, options: tuple[str, ...] = ("--no-input",), template: str = str(ROOT),
-    cwd: Path | None = None, env: dict | None = None,
+    output: Path,
+    *answers: str,
+    options: tuple[str, ...] = ("--no-input",),
+    template: str = str(ROOT),
+    cwd: Path | None = None,
+    env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """The cookiecutter command as a user runs it (`cookiecutter OPTIONS TEMPLATE -o OUTPUT NAME=VALUE...`),
     its stdout and stderr in one stream, as a terminal shows them; its exit code is the caller's to check."""
     output.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [COOKIECUTTER, *options, template, "-o", str(output), *answers],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
     )

@@ -110,7 +110,10 @@ def fresh_python(base: str, where: Path) -> Path:
     else:  # only the versioned name (python3.13): `python` stays the venv's
         installed.mkdir()
         version = subprocess.run(
-            [base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
+            [base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         (installed / f"python{version}").symlink_to(Path(base).resolve())
     return where / "venv" / ("Scripts/python.exe" if WINDOWS else "bin/python")
@@ -129,12 +132,20 @@ def free_port() -> int:  # as helpers.free_port: this script runs alone, on Wind
 
 def shell(command: str) -> list[str]:
     if WINDOWS:
-        return ["pwsh", "-NoProfile", "-NonInteractive", "-Command", f"$ErrorActionPreference='Stop'; {command}; exit $LASTEXITCODE"]
+        return [
+            "pwsh",
+            "-NoProfile",
+            "-NonInteractive",
+            "-Command",
+            f"$ErrorActionPreference='Stop'; {command}; exit $LASTEXITCODE",
+        ]
     return [shutil.which("bash") or "/bin/bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command]
 
 
 def run_command(command: Command, cwd: Path, env: dict[str, str], timeout: int = 900) -> None:
-    result = subprocess.run(shell(command.shell_line), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        shell(command.shell_line), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, (
         f"README command `{command.shell_line}` exited {result.returncode}\n"
         f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
@@ -149,7 +160,9 @@ def run_serving_command(command: Command, cwd: Path, env: dict[str, str], name: 
     log = cwd / f".readme-flow-{command.port}.log"
     flags = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if WINDOWS else {"start_new_session": True}
     with log.open("w") as output:
-        process = subprocess.Popen(shell(command.shell_line), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, **flags)
+        process = subprocess.Popen(
+            shell(command.shell_line), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, **flags
+        )
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -160,7 +173,9 @@ def run_serving_command(command: Command, cwd: Path, env: dict[str, str], name: 
                         break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, f"`{command.line}` did not answer in {timeout} s:\n{log.read_text()[-6000:]}"
+            assert time.monotonic() < deadline, (
+                f"`{command.line}` did not answer in {timeout} s:\n{log.read_text()[-6000:]}"
+            )
             time.sleep(0.3)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as response:
             version = json.load(response)

@@ -105,7 +105,8 @@ def inputs_problems(where: str, action: str, meta: dict, step: dict) -> list[str
     given = set(step.get("with", {}))
     problems = [f"{where}: {action} has no input {key!r}" for key in sorted(given - set(meta["inputs"]))]
     return problems + [
-        f"{where}: {action} needs input {key!r}" for key, spec in sorted(meta["inputs"].items())
+        f"{where}: {action} needs input {key!r}"
+        for key, spec in sorted(meta["inputs"].items())
         if spec["required"] and not spec["default"] and key not in given
     ]
 
@@ -136,7 +137,8 @@ def call_problems(project, workflow: dict, name: str) -> list[str]:
                 spec = called.get(kind) or {}
                 problems += [f"{where}: {called_name} has no {kind[:-1]} {key!r}" for key in given if key not in spec]
                 problems += [
-                    f"{where}: {called_name} needs {kind[:-1]} {key!r}" for key, value in spec.items()
+                    f"{where}: {called_name} needs {kind[:-1]} {key!r}"
+                    for key, value in spec.items()
                     if value.get("required") and key not in given
                 ]
     return problems
@@ -166,17 +168,36 @@ def test_a_misspelt_input_of_the_project_s_own_action_is_found(cookies):
 def test_the_checks_find_what_they_look_for():
     """Each kind of mistake, planted in a workflow, is reported."""
     pin = pins.PINS["actions/checkout"]["sha"]
-    workflow = {"jobs": {"job": {"steps": [
-        {"id": "out", "uses": f"actions/checkout@{pin}", "with": {"persist-credentials": False, "fetch_depth": 0}},
-        {"uses": f"aws-actions/amazon-ecs-deploy-task-definition@{pins.PINS['aws-actions/amazon-ecs-deploy-task-definition']['sha']}"},
-        {"id": "made", "run": 'echo "digest=x" >> "$GITHUB_OUTPUT"'},
-        {"uses": "someone/unknown@" + "0" * 40},
-        {"uses": f"docker/login-action@{'1' * 40}"},
-        {"run": "echo", "env": {"A": "${{ steps.out.outputs.sha }}", "B": "${{ steps.made.outputs.tag }}",
-                                "C": "${{ steps.gone.outputs.x }}", "D": "${{ steps.made.outputs.digest }}"}},
-        {"uses": "$/.github/actions/setup", "with": {"pyhton-version": "3.13"}},
-        {"uses": "$/.github/actions/gone"},
-    ]}}}
+    workflow = {
+        "jobs": {
+            "job": {
+                "steps": [
+                    {
+                        "id": "out",
+                        "uses": f"actions/checkout@{pin}",
+                        "with": {"persist-credentials": False, "fetch_depth": 0},
+                    },
+                    {
+                        "uses": f"aws-actions/amazon-ecs-deploy-task-definition@{pins.PINS['aws-actions/amazon-ecs-deploy-task-definition']['sha']}"
+                    },
+                    {"id": "made", "run": 'echo "digest=x" >> "$GITHUB_OUTPUT"'},
+                    {"uses": "someone/unknown@" + "0" * 40},
+                    {"uses": f"docker/login-action@{'1' * 40}"},
+                    {
+                        "run": "echo",
+                        "env": {
+                            "A": "${{ steps.out.outputs.sha }}",
+                            "B": "${{ steps.made.outputs.tag }}",
+                            "C": "${{ steps.gone.outputs.x }}",
+                            "D": "${{ steps.made.outputs.digest }}",
+                        },
+                    },
+                    {"uses": "$/.github/actions/setup", "with": {"pyhton-version": "3.13"}},
+                    {"uses": "$/.github/actions/gone"},
+                ]
+            }
+        }
+    }
     setup = {"inputs": {"python-version": {"required": True, "default": False}}, "outputs": []}
     own = {"$/.github/actions/setup": setup}
     assert problems_of(workflow, "w.yml", own) == [

@@ -100,7 +100,10 @@ def test_clashing_names_are_refused_from_their_sources_not_a_list():
         ({"project_slug": ""}, "project_name 'Flask Service' has no letters or digits to make a slug of"),
         ({"project_slug": "a--b"}, "must be lowercase letters, digits and single dashes"),
         ({"project_slug": "com1"}, "project_slug: 'com1' names a device on Windows"),
-        ({"project_slug": "a" * 38, "deploy_target": "cloud-run"}, "as a Cloud Run service name beside the revision tag"),
+        (
+            {"project_slug": "a" * 38, "deploy_target": "cloud-run"},
+            "as a Cloud Run service name beside the revision tag",
+        ),
     ],
 )
 def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refused(overrides, message):
@@ -109,7 +112,9 @@ def test_slugs_that_cannot_name_the_distribution_or_kubernetes_objects_are_refus
 
 def test_a_63_character_slug_is_accepted_and_37_on_cloud_run():
     checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 63, "package_name": "service"})
-    checks.check({**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"})
+    checks.check(
+        {**RENDERED_DEFAULTS, "project_slug": "a" * 37, "package_name": "service", "deploy_target": "cloud-run"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -141,9 +146,7 @@ def test_versions_are_sorted_oldest_first():
 
 
 def test_end_of_life_versions_warn():
-    warnings = checks.check(
-        {**RENDERED_DEFAULTS, "python_versions": "3.10, 3.12"}, today=date(2026, 11, 26)
-    )
+    warnings = checks.check({**RENDERED_DEFAULTS, "python_versions": "3.10, 3.12"}, today=date(2026, 11, 26))
     assert warnings == ["python_versions: 3.10 reached end of life on 2026-10-31"]
 
 
@@ -165,7 +168,7 @@ def test_every_target_and_registry_folder_is_a_choice_and_every_choice_has_one()
 
 def test_a_fact_a_folder_does_not_know_is_refused(tmp_path):
     (tmp_path / "targets" / "nomad").mkdir(parents=True)
-    (tmp_path / "targets" / "nomad" / "target.toml").write_text('oidc = true\nodic = false\n')
+    (tmp_path / "targets" / "nomad" / "target.toml").write_text("oidc = true\nodic = false\n")
     with pytest.raises(ValueError, match="targets/nomad/target.toml: unknown facts odic"):
         platforms.read_folders("targets", "target.toml", platforms.TARGET_FACTS, root=tmp_path)
 
@@ -185,7 +188,12 @@ def test_a_folder_left_empty_by_pruning_goes_too():
         "DEL \x7f, NUL \x00, ESC \x1b, NEL \x85",  # TOML refuses DEL and the controls raw
         "lines \u2028 and \u2029 paragraphs",  # line breaks to a YAML 1.1 reader
         "zero\u200bwidth, no-break\u00a0space, bidi \u202e, tag \U000e0001, emoji 👩\u200d💻",
-        "yes", "0123", "1e3", "null", "~", "",
+        "yes",
+        "0123",
+        "1e3",
+        "null",
+        "~",
+        "",
     ],
 )
 def test_quoted_strings_are_valid_toml_yaml_and_python_on_one_line(odd):

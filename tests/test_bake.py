@@ -62,19 +62,20 @@ def test_every_environment_shape_bakes_well_formed(cookies, environments):
     assert_well_formed(bake(cookies, environments=environments))
 
 
-ODD_NAME = "Café \"Quoted\" API: it's #1 ${{ github.token }} {{ x }}"
+ODD_NAME = 'Café "Quoted" API: it\'s #1 ${{ github.token }} {{ x }}'
 ODD_DESCRIPTION = 'Says "hi": #not-a-comment, {% if %}, ${{ secrets.X }} \\ \u2603'
 
 
 def test_odd_but_valid_answers_give_valid_files(cookies):
     project = bake(
-        cookies, **as_typed({"project_name": ODD_NAME, "description": ODD_DESCRIPTION, "author_name": "O'Brien, \"Pat\""})
+        cookies,
+        **as_typed({"project_name": ODD_NAME, "description": ODD_DESCRIPTION, "author_name": 'O\'Brien, "Pat"'}),
     )
     assert project.path.name == "cafe-quoted-api-it-s-1-github-token-x"
     assert_parses(project.path)
     pyproject = project.toml("pyproject.toml")
     assert pyproject["project"]["description"] == ODD_DESCRIPTION
-    assert pyproject["project"]["authors"][0]["name"] == "O'Brien, \"Pat\""
+    assert pyproject["project"]["authors"][0]["name"] == 'O\'Brien, "Pat"'
     assert ODD_NAME in project.text("README.md")
 
 

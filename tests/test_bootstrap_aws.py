@@ -34,14 +34,23 @@ def aws(tmp_path):
     log = (tmp_path / "moto.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ENABLE_RECORDING": "True",
-             "MOTO_RECORDER_FILEPATH": str(tmp_path / "moto_recording")},
-        stdout=log, stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "MOTO_ENABLE_RECORDING": "True",
+            "MOTO_RECORDER_FILEPATH": str(tmp_path / "moto_recording"),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     deadline = time.monotonic() + 30
@@ -52,7 +61,9 @@ def aws(tmp_path):
         except OSError:
             assert server.poll() is None and time.monotonic() < deadline, "moto_server did not start"
             time.sleep(0.2)
-    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/recorder/start-recording", method="POST"))
+    urllib.request.urlopen(
+        urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/recorder/start-recording", method="POST")
+    )
     yield env
     server.terminate()
     server.wait(timeout=10)
@@ -67,8 +78,12 @@ def cli(env, *args) -> dict | str:
 
 def bootstrap(project, env, **extra) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        ["bash", "scripts/bootstrap_aws.sh"], cwd=project.path, env={**os.environ, **env, **extra},
-        capture_output=True, text=True, timeout=300,
+        ["bash", "scripts/bootstrap_aws.sh"],
+        cwd=project.path,
+        env={**os.environ, **env, **extra},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     return result
@@ -77,10 +92,15 @@ def bootstrap(project, env, **extra) -> subprocess.CompletedProcess:
 def trust_subjects(document: dict) -> list[str]:
     (statement,) = document["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"]["Federated"] == f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    assert (
+        statement["Principal"]["Federated"]
+        == f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    )
     conditions = statement["Condition"]
     assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    subject = {**conditions.get("StringLike", {}), **conditions["StringEquals"]}["token.actions.githubusercontent.com:sub"]
+    subject = {**conditions.get("StringLike", {}), **conditions["StringEquals"]}[
+        "token.actions.githubusercontent.com:sub"
+    ]
     return subject if isinstance(subject, list) else [subject]
 
 
@@ -91,7 +111,8 @@ def requests(env, target: str) -> list[dict]:
     records = [json.loads(line) for line in lines if line.strip()]
     bodies = [
         base64.b64decode(r["body"]) if r.get("body_encoded") else r["body"]
-        for r in records if r["headers"].get("X-Amz-Target", "").endswith(f".{target}")
+        for r in records
+        if r["headers"].get("X-Amz-Target", "").endswith(f".{target}")
     ]
     return [json.loads(body) for body in bodies]
 
@@ -112,7 +133,9 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
     # Again, with what it asked for: it keeps what exists and adds the rest.
     vpc = cli(aws, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = cli(aws, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = cli(aws, "ec2", "create-security-group", "--group-name", "app", "--description", "app", "--vpc-id", vpc)["GroupId"]
+    group = cli(aws, "ec2", "create-security-group", "--group-name", "app", "--description", "app", "--vpc-id", vpc)[
+        "GroupId"
+    ]
     dsn = "https://key@sentry.example/1"
     second = bootstrap(project, aws, SENTRY_DSN=dsn, SUBNETS=subnet, SECURITY_GROUPS=group, DESIRED_COUNT="0")
     assert "needs a person" not in second.stderr and "creating the role" not in second.stderr
@@ -120,23 +143,40 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
 
     # The identity provider, and each role trusted for exactly what uses it.
     providers = cli(aws, "iam", "list-open-id-connect-providers")["OpenIDConnectProviderList"]
-    assert [p["Arn"] for p in providers] == [f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"]
+    assert [p["Arn"] for p in providers] == [
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    ]
     push = role(aws, "flask-service-github-push")
     assert trust_subjects(push["AssumeRolePolicyDocument"]) == [
-        f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main", f"repo:{REPOSITORY}:ref:refs/tags/v*",
+        f"repo:{REPOSITORY}:ref:refs/heads/develop",
+        f"repo:{REPOSITORY}:ref:refs/heads/main",
+        f"repo:{REPOSITORY}:ref:refs/tags/v*",
     ]
     assert trust_subjects(role(aws, "flask-service-github-read")["AssumeRolePolicyDocument"]) == [
-        f"repo:{REPOSITORY}:ref:refs/heads/develop", f"repo:{REPOSITORY}:ref:refs/heads/main",
+        f"repo:{REPOSITORY}:ref:refs/heads/develop",
+        f"repo:{REPOSITORY}:ref:refs/heads/main",
     ]
     for environment in ("staging", "production"):
         deploy_role = role(aws, f"flask-service-deploy-{environment}")
-        assert trust_subjects(deploy_role["AssumeRolePolicyDocument"]) == [f"repo:{REPOSITORY}:environment:{environment}"]
+        assert trust_subjects(deploy_role["AssumeRolePolicyDocument"]) == [
+            f"repo:{REPOSITORY}:environment:{environment}"
+        ]
         assert variables[("AWS_ROLE_ARN", environment)] == deploy_role["Arn"]
     # The permissions are the reviewed files, account and region filled in.
-    read_policy = cli(aws, "iam", "get-role-policy", "--role-name", "flask-service-github-read", "--policy-name", "flask-service-github-read")
+    read_policy = cli(
+        aws,
+        "iam",
+        "get-role-policy",
+        "--role-name",
+        "flask-service-github-read",
+        "--policy-name",
+        "flask-service-github-read",
+    )
     statements = read_policy["PolicyDocument"]["Statement"]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert not any(action in actions for action in ("ecr:PutImage", "ecr:InitiateLayerUpload")), "the read-only role only reads"
+    assert not any(action in actions for action in ("ecr:PutImage", "ecr:InitiateLayerUpload")), (
+        "the read-only role only reads"
+    )
     assert cli(aws, "ecr", "describe-repositories")["repositories"][0]["repositoryName"] == "flask-service"
 
     # Every variable the workflows read is printed, but APP_URL (the service's own address).
@@ -153,36 +193,67 @@ def test_bootstrap_then_deploy_and_roll_back_on_moto(cookies, aws, tmp_path):
 
     # deploy.yml's ECS steps for staging, with the printed variables.
     staging = {name: value for (name, env), value in variables.items() if env in (None, "staging")}
-    service = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")["services"][0]
+    service = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")[
+        "services"
+    ][0]
     created = [body for body in requests(aws, "CreateService") if body["cluster"] == staging["ECS_CLUSTER"]]
     assert created[0]["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     job = {**deploy_job_env(project), "ENVIRONMENT": "staging", **aws}
     record = step(project, "deploy.yml", "deploy", id="previous")
-    _, previous = run_step(project, record["run"], {**job, "CLUSTER": staging["ECS_CLUSTER"], "SERVICE": "flask-service"}, tmp_path)
+    _, previous = run_step(
+        project, record["run"], {**job, "CLUSTER": staging["ECS_CLUSTER"], "SERVICE": "flask-service"}, tmp_path
+    )
     assert previous["release"] == service["taskDefinition"]
 
     fill = step(project, "deploy.yml", "deploy", id="environment")
-    fill_env = {"EXECUTION_ROLE_ARN": staging["ECS_EXECUTION_ROLE_ARN"], "REGION": REGION,
-                "SECRET_KEY_ARN": staging["ECS_SECRET_KEY_ARN"], "SENTRY_DSN_ARN": staging["ECS_SENTRY_DSN_ARN"]}
+    fill_env = {
+        "EXECUTION_ROLE_ARN": staging["ECS_EXECUTION_ROLE_ARN"],
+        "REGION": REGION,
+        "SECRET_KEY_ARN": staging["ECS_SECRET_KEY_ARN"],
+        "SENTRY_DSN_ARN": staging["ECS_SENTRY_DSN_ARN"],
+    }
     _, filled = run_step(project, fill["run"], {**job, **fill_env}, tmp_path)
     definition = json.loads(Path(filled["task-definition"]).read_text())
     # What amazon-ecs-render-task-definition and amazon-ecs-deploy-task-definition then do.
     image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/flask-service@{DIGEST}"
     definition["containerDefinitions"][0]["image"] = image
-    registered = cli(aws, "ecs", "register-task-definition", "--cli-input-json", json.dumps(definition))["taskDefinition"]
-    cli(aws, "ecs", "update-service", "--cluster", staging["ECS_CLUSTER"], "--service", "flask-service",
-        "--task-definition", registered["taskDefinitionArn"])
-    running = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")["services"][0]
+    registered = cli(aws, "ecs", "register-task-definition", "--cli-input-json", json.dumps(definition))[
+        "taskDefinition"
+    ]
+    cli(
+        aws,
+        "ecs",
+        "update-service",
+        "--cluster",
+        staging["ECS_CLUSTER"],
+        "--service",
+        "flask-service",
+        "--task-definition",
+        registered["taskDefinitionArn"],
+    )
+    running = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")[
+        "services"
+    ][0]
     assert running["taskDefinition"] == registered["taskDefinitionArn"]
-    container = cli(aws, "ecs", "describe-task-definition", "--task-definition", running["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]
+    container = cli(aws, "ecs", "describe-task-definition", "--task-definition", running["taskDefinition"])[
+        "taskDefinition"
+    ]["containerDefinitions"][0]
     assert container["image"] == image
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
-        "SECRET_KEY": staging["ECS_SECRET_KEY_ARN"], "SENTRY_DSN": staging["ECS_SENTRY_DSN_ARN"]}
+        "SECRET_KEY": staging["ECS_SECRET_KEY_ARN"],
+        "SENTRY_DSN": staging["ECS_SENTRY_DSN_ARN"],
+    }
 
     # The smoke test failed (say): deploy.yml's rollback puts the recorded task definition back.
     rollback = step(project, "deploy.yml", "deploy", id="rollback")
-    rollback_env = {**job, "CLUSTER": staging["ECS_CLUSTER"], "SERVICE": "flask-service", "TASK_DEFINITION": previous["release"]}
+    rollback_env = {
+        **job,
+        "CLUSTER": staging["ECS_CLUSTER"],
+        "SERVICE": "flask-service",
+        "TASK_DEFINITION": previous["release"],
+    }
     run_step(project, rollback["run"], rollback_env, tmp_path)
-    back = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")["services"][0]
+    back = cli(aws, "ecs", "describe-services", "--cluster", staging["ECS_CLUSTER"], "--services", "flask-service")[
+        "services"
+    ][0]
     assert back["taskDefinition"] == previous["release"] != registered["taskDefinitionArn"]
-

@@ -49,16 +49,27 @@ AZ = [
 ]
 
 
-def run_bootstrap(project, tmp_path, cli: str, script: str, answers: list, **env) -> tuple[list[list[str]], subprocess.CompletedProcess]:
+def run_bootstrap(
+    project, tmp_path, cli: str, script: str, answers: list, **env
+) -> tuple[list[list[str]], subprocess.CompletedProcess]:
     fake = tmp_path / "bin" / cli
     fake.parent.mkdir(exist_ok=True)
     fake.write_text(FAKE.format(python=sys.executable))
     fake.chmod(0o755)
     log = tmp_path / f"{cli}.log"
     result = subprocess.run(
-        ["bash", script], cwd=project.path, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log),
-             "FAKE_ANSWERS": json.dumps(answers), **env},
+        ["bash", script],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_LOG": str(log),
+            "FAKE_ANSWERS": json.dumps(answers),
+            **env,
+        },
     )
     assert result.returncode == 0, result.stderr
     subprocess.run([tool("shellcheck"), script], cwd=project.path, check=True)
@@ -82,9 +93,14 @@ def workflow_variables(project) -> set[str]:
 
 @pytest.mark.parametrize("sentry", [False, True])
 def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry):
-    project = bake(cookies, deploy_target="cloud-run", container_registry="gar",
-                   error_tracking="sentry" if sentry else "none")
-    env = {"GCP_PROJECT_ID": "proj", "GCP_REGION": "europe-west1", **({"SENTRY_DSN": "https://k@s.example/1"} if sentry else {})}
+    project = bake(
+        cookies, deploy_target="cloud-run", container_registry="gar", error_tracking="sentry" if sentry else "none"
+    )
+    env = {
+        "GCP_PROJECT_ID": "proj",
+        "GCP_REGION": "europe-west1",
+        **({"SENTRY_DSN": "https://k@s.example/1"} if sentry else {}),
+    }
     log, result = run_bootstrap(project, tmp_path, "gcloud", "scripts/bootstrap_gcp.sh", GCLOUD, **env)
     assert all(args[:2] == ["--project", "proj"] for args in log)
     log = [args[3:] for args in log]  # without --project proj --quiet
@@ -110,9 +126,14 @@ def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry)
         f"principal://{pool}/subject/repo:{REPOSITORY}:environment:staging": account("flask-service-staging"),
         f"principal://{pool}/subject/repo:{REPOSITORY}:environment:production": account("flask-service-production"),
     }
-    roles = {(option(a, "--role"), option(a, "--member")) for a in calls(log, "artifacts", "repositories", "add-iam-policy-binding")}
-    assert roles == {("roles/artifactregistry.writer", f"serviceAccount:{account('flask-service-push')}"),
-                     ("roles/artifactregistry.reader", f"serviceAccount:{account('flask-service-read')}")}
+    roles = {
+        (option(a, "--role"), option(a, "--member"))
+        for a in calls(log, "artifacts", "repositories", "add-iam-policy-binding")
+    }
+    assert roles == {
+        ("roles/artifactregistry.writer", f"serviceAccount:{account('flask-service-push')}"),
+        ("roles/artifactregistry.reader", f"serviceAccount:{account('flask-service-read')}"),
+    }
     secrets = [args[2] for args in calls(log, "secrets", "create")]
     assert secrets == ["flask-service-secret-key", *(["flask-service-sentry-dsn"] if sentry else [])]
     # The names deploy.yml passes to Cloud Run are the ones made here.
@@ -124,8 +145,16 @@ def test_gcp_bootstrap_trusts_exactly_this_repository(cookies, tmp_path, sentry)
 
 def test_azure_bootstrap_trusts_exactly_this_repository(cookies, tmp_path):
     project = bake(cookies, deploy_target="azure-webapp", container_registry="acr", error_tracking="sentry")
-    log, result = run_bootstrap(project, tmp_path, "az", "scripts/bootstrap_azure.sh", AZ,
-                                AZURE_RESOURCE_GROUP="rg", AZURE_LOCATION="westeurope", SENTRY_DSN="https://k@s.example/1")
+    log, result = run_bootstrap(
+        project,
+        tmp_path,
+        "az",
+        "scripts/bootstrap_azure.sh",
+        AZ,
+        AZURE_RESOURCE_GROUP="rg",
+        AZURE_LOCATION="westeurope",
+        SENTRY_DSN="https://k@s.example/1",
+    )
     log = [args[1:] for args in log]  # without --only-show-errors
 
     credentials = {}
@@ -140,7 +169,10 @@ def test_azure_bootstrap_trusts_exactly_this_repository(cookies, tmp_path):
         "client-staging": [f"repo:{REPOSITORY}:environment:staging"],
         "client-production": [f"repo:{REPOSITORY}:environment:production"],
     }
-    grants = {(option(a, "--assignee"), option(a, "--role"), option(a, "--scope")) for a in calls(log, "role", "assignment", "create")}
+    grants = {
+        (option(a, "--assignee"), option(a, "--role"), option(a, "--scope"))
+        for a in calls(log, "role", "assignment", "create")
+    }
     assert grants == {
         ("client-push", "AcrPush", "/subscriptions/sub-1/registries/flaskservice"),
         ("client-read", "AcrPull", "/subscriptions/sub-1/registries/flaskservice"),
@@ -151,7 +183,7 @@ def test_azure_bootstrap_trusts_exactly_this_repository(cookies, tmp_path):
     assert [("--slot" in a and option(a, "--slot")) for a in settings] == [False, "staging"]
     for args in settings:
         assert option(args, "--name") == "flask-service-staging"
-        names = [s.split("=")[0] for s in args[args.index("--settings") + 1: args.index("--output")]]
+        names = [s.split("=")[0] for s in args[args.index("--settings") + 1 : args.index("--output")]]
         assert names == ["WEBSITES_PORT", "SECRET_KEY", "SENTRY_DSN"]
     assert "needs a person: the web app flask-service-production" in result.stderr
 

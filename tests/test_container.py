@@ -18,7 +18,7 @@ from helpers import CHOICES, DEFAULTS, as_typed, bake, combination_id, pairwise,
 
 # Odd but valid text that lands in the image's labels.
 ODD_DESCRIPTION = 'Says "hi": #1, ${{ secrets.X }} $HOME \\ \u2603'
-ODD_AUTHOR = "O'Brien, \"Pat\" $USER"
+ODD_AUTHOR = 'O\'Brien, "Pat" $USER'
 # Debian trixie, whose Python is 3.13, is what offline stand-ins offer: the image's Python
 # (the newest answered) must be 3.13 wherever the real base images cannot be pulled.
 IMAGE_ANSWERS = {"python_versions": "3.12, 3.13"}
@@ -58,6 +58,7 @@ def row_id(row):
 
 
 # --- hadolint and the files around the Dockerfile: cheap, no engine needed ---
+
 
 def hadolint(project):
     """hadolint as the project runs it: from the project root, which holds .hadolint.yaml."""
@@ -149,7 +150,9 @@ def error_lines(logs):
 @pytest.mark.container
 @pytest.mark.parametrize("row", COMBINATIONS, ids=combination_id)
 def test_image_builds_and_runs_healthy_as_non_root_and_stops_on_sigterm(cookies, row):
-    project = bake(cookies, **as_typed({**row, **IMAGE_ANSWERS, "description": ODD_DESCRIPTION, "author_name": ODD_AUTHOR}))
+    project = bake(
+        cookies, **as_typed({**row, **IMAGE_ANSWERS, "description": ODD_DESCRIPTION, "author_name": ODD_AUTHOR})
+    )
     containers = engine()
     tag = f"localhost/flask-cicd-test-{combination_id(row)}:latest"
     commit, version = secrets.token_hex(20), "1.2.3"

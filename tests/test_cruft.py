@@ -17,9 +17,12 @@ from pathlib import Path
 from helpers import ROOT
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 
@@ -54,7 +57,10 @@ def test_cruft_update_brings_template_fixes_and_keeps_the_projects_own(tmp_path)
     (tmp_path / "out").mkdir()
     sh(*cruft, "create", template, "--no-input", "--output-dir", tmp_path / "out", cwd=tmp_path)
     project = tmp_path / "out" / "flask-service"
-    assert json.loads((project / ".cruft.json").read_text())["commit"] == sh("git", "rev-parse", "HEAD", cwd=template).strip()
+    assert (
+        json.loads((project / ".cruft.json").read_text())["commit"]
+        == sh("git", "rev-parse", "HEAD", cwd=template).strip()
+    )
     sh("git", "init", "--quiet", "-b", "main", cwd=project)
     commit(project, "generated")
 

@@ -39,12 +39,20 @@ def test_the_team_hears_of_success_failure_and_rollback(cookies, tmp_path, notif
     threading.Thread(target=server.serve_forever, daemon=True).start()
     run_url = "https://github.com/your-org/flask-service/actions/runs/42"
     try:
-        for status, rollback in [("success", ""), ("failure", "success"), ("failure", "failure"), ("failure", "skipped")]:
+        for status, rollback in [
+            ("success", ""),
+            ("failure", "success"),
+            ("failure", "failure"),
+            ("failure", "skipped"),
+        ]:
             env = {
-                **deploy_job_env(project), "ENVIRONMENT": "production",
+                **deploy_job_env(project),
+                "ENVIRONMENT": "production",
                 "WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook",
-                "STATUS": status, "ROLLBACK": rollback,
-                "REPOSITORY": "your-org/flask-service", "RUN_URL": run_url,
+                "STATUS": status,
+                "ROLLBACK": rollback,
+                "REPOSITORY": "your-org/flask-service",
+                "RUN_URL": run_url,
             }
             run_step(project, script, env, tmp_path)
         run_step(project, script, {**env, "WEBHOOK_URL": ""}, tmp_path)  # unset: no message, no failure
@@ -59,9 +67,15 @@ def test_the_team_hears_of_success_failure_and_rollback(cookies, tmp_path, notif
         assert f"your-org/flask-service {COMMIT[:7]} " in text and DIGEST[:19] in text and text.endswith(run_url)
     if notify == "webhook":
         assert server.received[1] | {"text": ""} == {
-            "event": "deploy", "status": "rolled-back", "environment": "production",
-            "repository": "your-org/flask-service", "commit": COMMIT, "image": IMAGE,
-            "digest": DIGEST, "run_url": run_url, "text": "",
+            "event": "deploy",
+            "status": "rolled-back",
+            "environment": "production",
+            "repository": "your-org/flask-service",
+            "commit": COMMIT,
+            "image": IMAGE,
+            "digest": DIGEST,
+            "run_url": run_url,
+            "text": "",
         }
     else:
         assert all(set(message) == {"text"} for message in server.received)
@@ -97,7 +111,13 @@ def test_kubernetes_release_renders_and_validates(cookies, tmp_path, environment
                 kubernetes_validate.validate(document, version, strict=True)
             assert document["metadata"]["namespace"] == environment.dns_label
         kinds = {document["kind"]: document for document in documents}
-        assert set(kinds) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
+        assert set(kinds) == {
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+        }
         pod = kinds["Deployment"]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         assert container["image"] == f"{IMAGE}@{DIGEST}"
@@ -123,7 +143,8 @@ def test_ecs_task_definition_is_a_valid_registration(cookies, tmp_path):
     project = bake(cookies, deploy_target="ecs", container_registry="ecr")
     fill = step(project, "deploy.yml", "deploy", id="environment")
     env = {
-        **deploy_job_env(project), "ENVIRONMENT": "production",
+        **deploy_job_env(project),
+        "ENVIRONMENT": "production",
         "EXECUTION_ROLE_ARN": "arn:aws:iam::111122223333:role/flask-service-execution",
         "SECRET_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:flask-service-key",
         "REGION": "eu-west-1",
@@ -165,8 +186,11 @@ def test_ssh_deploy_keeps_the_previous_release_and_rolls_back(cookies, tmp_path)
 
     def deploy(*args, **extra):
         return subprocess.run(
-            ["bash", "deploy/ssh-compose/deploy.sh", *args], cwd=project.path,
-            env={**env, **extra}, capture_output=True, text=True,
+            ["bash", "deploy/ssh-compose/deploy.sh", *args],
+            cwd=project.path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
         )
 
     first, second = f"{IMAGE}@sha256:{'1' * 64}", f"{IMAGE}@sha256:{'2' * 64}"
@@ -187,13 +211,18 @@ def test_ssh_deploy_keeps_the_previous_release_and_rolls_back(cookies, tmp_path)
 
     lines = log.read_text().splitlines()
     assert [line for line in lines if line.startswith("docker")] == [
-        f"docker pull {first}", f"docker up {first}",
-        f"docker pull {second}", f"docker up {second}",
-        f"docker pull {IMAGE}@sha256:{'3' * 64}", f"docker up {IMAGE}@sha256:{'3' * 64}",
+        f"docker pull {first}",
+        f"docker up {first}",
+        f"docker pull {second}",
+        f"docker up {second}",
+        f"docker pull {IMAGE}@sha256:{'3' * 64}",
+        f"docker up {IMAGE}@sha256:{'3' * 64}",
         f"docker up {second}",
     ]
     ssh_calls = [line for line in lines if not line.startswith(("docker", "scp"))]
-    assert ssh_calls and all("StrictHostKeyChecking=yes" in line and "UserKnownHostsFile=" in line for line in ssh_calls)
+    assert ssh_calls and all(
+        "StrictHostKeyChecking=yes" in line and "UserKnownHostsFile=" in line for line in ssh_calls
+    )
     run([tool("shellcheck"), "deploy/ssh-compose/deploy.sh"], cwd=project.path)
 
 
@@ -206,7 +235,10 @@ RELEASE = {"GIT_COMMIT": COMMIT, "ACCESS_LOG": "0"}
 def smoke(service, url: str, commit: str, wait="20"):
     return subprocess.run(
         [str(service.python), "scripts/smoke_test.py", url, "--commit", commit, "--wait", wait, "--interval", "0.5"],
-        cwd=service.path, capture_output=True, text=True, timeout=120,
+        cwd=service.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -278,9 +310,22 @@ def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         run(
-            [sys.executable, "scripts/dora_metrics.py", "--repo", "acme/shop", "--until", "2026-11-26T12:00:00Z",
-             "--environment", "staging", "--environment", "production", "--json", str(tmp_path / "m.json"),
-             "--summary", str(tmp_path / "m.md")],
+            [
+                sys.executable,
+                "scripts/dora_metrics.py",
+                "--repo",
+                "acme/shop",
+                "--until",
+                "2026-11-26T12:00:00Z",
+                "--environment",
+                "staging",
+                "--environment",
+                "production",
+                "--json",
+                str(tmp_path / "m.json"),
+                "--summary",
+                str(tmp_path / "m.md"),
+            ],
             cwd=project.path,
             env={"GITHUB_TOKEN": "t", "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}"},
         )
@@ -294,11 +339,18 @@ def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
     )
     # production: 4 good deploys of 6 in 30 days; lead times 126, 65, 16, 65 min; restores
     # after 39 min and 18 h 3 min.
-    assert figures["deployments"]["production"] == pytest.approx({
-        "deploys": 6, "succeeded": 4, "failed": 2, "per_day": 4 / 30, "lead_time_seconds": 65 * 60,
-        "change_failure_rate": 1 / 3, "time_to_restore_seconds": (39 * 60 + 18 * 3600 + 3 * 60) / 2,
-        "unrestored": 0,
-    })
+    assert figures["deployments"]["production"] == pytest.approx(
+        {
+            "deploys": 6,
+            "succeeded": 4,
+            "failed": 2,
+            "per_day": 4 / 30,
+            "lead_time_seconds": 65 * 60,
+            "change_failure_rate": 1 / 3,
+            "time_to_restore_seconds": (39 * 60 + 18 * 3600 + 3 * 60) / 2,
+            "unrestored": 0,
+        }
+    )
     assert figures["deployments"]["staging"]["time_to_restore_seconds"] == 16 * 3600 + 21 * 60
     assert "| change failure rate | 33.3 % (1 of 3) | 33.3 % (2 of 6) | below 15 % |" in (tmp_path / "m.md").read_text()
 
@@ -312,4 +364,3 @@ def test_dora_figures_equal_hand_computed_values(cookies, tmp_path):
 )
 def test_environment_names_become_dns_labels(name, label):
     assert answers.Environment(name, branch="main").dns_label == label
-

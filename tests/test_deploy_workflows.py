@@ -48,7 +48,7 @@ def test_every_target_and_registry_bakes_valid_workflows(cookies, target):
     assert validators.actionlint(*projects) == sum(len(workflow_files(p)) for p in projects)
     validators.zizmor(*projects)
     validators.check_schemas(*projects)
-    for pair, project in zip(pairs, projects):
+    for pair, project in zip(pairs, projects, strict=True):
         for path in pruning.DEPLOY_PATHS:
             assert project.exists(path) == (target != "none"), (pair_id(pair), path)
         assert_deploy_jobs(project)
@@ -182,8 +182,6 @@ def test_the_release_is_checked_before_any_approval(baked, tmp_path, release, er
     assert reported == errors
 
 
-
-
 # --- the image's provenance, verified before any approval
 
 NO_ATTESTATION = "carries no provenance attestation"
@@ -215,7 +213,11 @@ def test_deploys_only_what_ci_built_on_a_deploy_branch_from_that_commit(baked, t
     else:
         assert result.returncode == 1
         (error,) = re.findall(r"^::error::(.*)$", result.stdout, re.MULTILINE)
-        assert error.startswith(f"{IMAGE}@{DIGEST} ") and refused in error and error.endswith("refused" + ("" if refused != ANOTHER_COMMIT else " (deploy it with its own commit)"))
+        assert (
+            error.startswith(f"{IMAGE}@{DIGEST} ")
+            and refused in error
+            and error.endswith("refused" + ("" if refused != ANOTHER_COMMIT else " (deploy it with its own commit)"))
+        )
 
 
 def test_the_check_runs_before_the_approval_with_what_it_needs(cookies):
@@ -234,7 +236,10 @@ def test_the_check_runs_before_the_approval_with_what_it_needs(cookies):
     assert "--deny-self-hosted-runners" in verify["run"]
     # With runners of your own, the attestation comes from one of them: gh must accept that.
     own = bake(cookies, runner="self-hosted, linux")
-    assert "--deny-self-hosted-runners" not in step(own, "deploy.yml", "check", name="Verify the image's provenance")["run"]
+    assert (
+        "--deny-self-hosted-runners"
+        not in step(own, "deploy.yml", "check", name="Verify the image's provenance")["run"]
+    )
 
 
 # --- kubectl: the version pinned, the binary checked before it sees the cluster's credentials

@@ -14,18 +14,33 @@ from helpers import answers, bake, combination_id, find_python, pairwise
 # combinations of metrics and error_tracking.
 COMBINATIONS = [
     pytest.param(
-        {"package_manager": "pip", "code_style": "ruff", "dependency_audit": "safety",
-         "metrics": "none", "error_tracking": "sentry"},
+        {
+            "package_manager": "pip",
+            "code_style": "ruff",
+            "dependency_audit": "safety",
+            "metrics": "none",
+            "error_tracking": "sentry",
+        },
         id="pip-ruff-safety-no_metrics-sentry",
     ),
     pytest.param(
-        {"package_manager": "uv", "code_style": "black+flake8", "dependency_audit": "none",
-         "metrics": "prometheus", "error_tracking": "sentry"},
+        {
+            "package_manager": "uv",
+            "code_style": "black+flake8",
+            "dependency_audit": "none",
+            "metrics": "prometheus",
+            "error_tracking": "sentry",
+        },
         id="uv-black_flake8-no-audit-sentry",
     ),
     pytest.param(
-        {"package_manager": "pip", "code_style": "black+flake8", "dependency_audit": "pip-audit",
-         "metrics": "none", "error_tracking": "none"},
+        {
+            "package_manager": "pip",
+            "code_style": "black+flake8",
+            "dependency_audit": "pip-audit",
+            "metrics": "none",
+            "error_tracking": "none",
+        },
         id="pip-black_flake8-no_metrics",
     ),
 ]
@@ -79,6 +94,16 @@ def test_pip_requirements_are_complete_and_hashed(cookies, overrides, tmp_path):
     """pip in hash-checking mode refuses a requirements set that misses any dependency's pin."""
     project = bake(cookies, package_manager="pip", **overrides)
     project.run(
-        sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-        "--require-hashes", "-r", "requirements.txt", "-r", "requirements-test.txt",
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--require-hashes",
+        "-r",
+        "requirements.txt",
+        "-r",
+        "requirements-test.txt",
     )

@@ -6,8 +6,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from flask_cicd import pruning
 from helpers import CHOICES, answers, bake
+
+from flask_cicd import pruning
 from scripts import lock_dependencies
 
 COMBOS = list(itertools.product(*(CHOICES[name] for name in lock_dependencies.LOCK_ANSWERS)))
@@ -20,7 +21,7 @@ def selecting(folder_name: str) -> dict[str, str]:
 
 def stored(package_manager: str, combo: tuple) -> dict[str, str]:
     """The lock files a combination selects, as stored (placeholders in); each name from one folder."""
-    chosen = dict(zip(lock_dependencies.LOCK_ANSWERS, combo))
+    chosen = dict(zip(lock_dependencies.LOCK_ANSWERS, combo, strict=True))
     files = {}
     for folder in (answers.LOCKS / package_manager).iterdir():
         if all(chosen[name] == value for name, value in selecting(folder.name).items()):
@@ -61,7 +62,9 @@ def test_locks_are_stored_as_lock_dependencies_writes_them(tmp_path, monkeypatch
 
 
 def test_a_file_is_named_by_the_answers_that_change_it():
-    results = {combo: {"requirements.txt": f"flask\n{combo[2]}\n", "requirements-test.txt": "pytest\n"} for combo in COMBOS}
+    results = {
+        combo: {"requirements.txt": f"flask\n{combo[2]}\n", "requirements-test.txt": "pytest\n"} for combo in COMBOS
+    }
     files = lock_dependencies.layout("pip", results)
     assert sorted(files) == [
         "pip/any/requirements-test.txt",
@@ -72,8 +75,13 @@ def test_a_file_is_named_by_the_answers_that_change_it():
 
 
 def test_lock_files_fill_the_projects_own_values():
-    context = {**answers.DEFAULT_ANSWERS, "project_slug": "billing-api", "package_manager": "uv",
-               "version": "2.3.4", "python_versions": "3.12, 3.13"}
+    context = {
+        **answers.DEFAULT_ANSWERS,
+        "project_slug": "billing-api",
+        "package_manager": "uv",
+        "version": "2.3.4",
+        "python_versions": "3.12, 3.13",
+    }
     lock = answers.lock_files(context)["uv.lock"]
     assert '\nname = "billing-api"\nversion = "2.3.4"\n' in lock
     assert 'requires-python = ">=3.12"' in lock and "<<" not in lock

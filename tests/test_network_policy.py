@@ -48,7 +48,9 @@ def test_each_overlay_names_its_own_namespaces(cookies):
     overlay = project.path / "deploy/kubernetes/overlays/staging/kustomization.yaml"
     text = overlay.read_text()
     assert text.count("value: ingress-nginx") == text.count("value: monitoring") == 1
-    overlay.write_text(text.replace("value: ingress-nginx", "value: traefik").replace("value: monitoring", "value: observability"))
+    overlay.write_text(
+        text.replace("value: ingress-nginx", "value: traefik").replace("value: monitoring", "value: observability")
+    )
     assert allowed_namespaces(render(project, "staging")["NetworkPolicy"]) == ["traefik", "observability"]
     assert allowed_namespaces(render(project, "production")["NetworkPolicy"]) == ["ingress-nginx", "monitoring"]
 

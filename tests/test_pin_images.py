@@ -53,7 +53,9 @@ def test_pin_images_pins_every_base_image_by_digest(cookies, tmp_path, base, too
 
 def test_pin_images_changes_nothing_when_an_image_cannot_be_resolved(cookies, tmp_path):
     project = bake(cookies)  # python:3.14-slim, which this stand-in docker does not know
-    bin_dir = fakes(tmp_path, "docker", {image: digit for image, digit in DIGESTS.items() if image != "python:3.14-slim"})
+    bin_dir = fakes(
+        tmp_path, "docker", {image: digit for image, digit in DIGESTS.items() if image != "python:3.14-slim"}
+    )
     before = project.text("Dockerfile")
     result = project.run_task("pin-images", env={"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}, check=False)
     assert result.returncode == 1 and "python:3.14-slim: not found" in result.stderr

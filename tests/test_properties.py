@@ -41,29 +41,107 @@ BUILDS = int(os.environ.get("PROPERTY_BUILDS", "1"))
 
 # --- the grammar: each answer is left to its default, odd (mostly accepted) or hostile
 
-YAML_SPECIAL = ["yes", "no", "on", "off", "y", "n", "true", "False", "null", "NULL", "~", "0123", "1e3",
-                "0x1F", "1_000", "1:20", ".inf", "-1", "0o17", "2001-12-14"]
+YAML_SPECIAL = [
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "true",
+    "False",
+    "null",
+    "NULL",
+    "~",
+    "0123",
+    "1e3",
+    "0x1F",
+    "1_000",
+    "1:20",
+    ".inf",
+    "-1",
+    "0o17",
+    "2001-12-14",
+]
 HOSTILE = [
-    "$(id)", "`id`", "; rm -rf /", "&& echo", "| cat", "'", '"', "\\", "#", ": x", "- x", "*a", "&a", "!tag",
-    "${{ secrets.TOKEN }}", "${{ github.event.issue.title }}", "{{ x }}", "{% if %}", "{#", "%}",
-    "../..", "/etc", "a/b", "", " ", "-", "_", ",", "->", ":", "@", "\t", "\n", "\r", "\x00", "\x1b", "\x7f",
-    "\x85", "\u2028", "\u202e", "\u200b", "\ufeff",
+    "$(id)",
+    "`id`",
+    "; rm -rf /",
+    "&& echo",
+    "| cat",
+    "'",
+    '"',
+    "\\",
+    "#",
+    ": x",
+    "- x",
+    "*a",
+    "&a",
+    "!tag",
+    "${{ secrets.TOKEN }}",
+    "${{ github.event.issue.title }}",
+    "{{ x }}",
+    "{% if %}",
+    "{#",
+    "%}",
+    "../..",
+    "/etc",
+    "a/b",
+    "",
+    " ",
+    "-",
+    "_",
+    ",",
+    "->",
+    ":",
+    "@",
+    "\t",
+    "\n",
+    "\r",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\u202e",
+    "\u200b",
+    "\ufeff",
 ]
 UNICODE = ["café", "Zoë", "日本語", "ßtraße", "👩\u200d💻", "Ünïcødé", "İstanbul", "ﬁle", "Ⅻ"]
 NAMES = sorted(
-    {*keyword.kwlist, "Email", "Queue", "HTTP", "Test", "Tests", "Types", "json", "__main__", "tasks",
-     *random.Random(0).sample(sorted(checks.STDLIB_MODULES), 25),
-     *checks.dependency_modules(), *answers.locked_distributions(), "Prometheus Client"}
+    {
+        *keyword.kwlist,
+        "Email",
+        "Queue",
+        "HTTP",
+        "Test",
+        "Tests",
+        "Types",
+        "json",
+        "__main__",
+        "tasks",
+        *random.Random(0).sample(sorted(checks.STDLIB_MODULES), 25),
+        *checks.dependency_modules(),
+        *answers.locked_distributions(),
+        "Prometheus Client",
+    }
 )
 ANY_WORD = st.one_of(
-    st.sampled_from(NAMES), st.sampled_from(YAML_SPECIAL), st.sampled_from(UNICODE), st.sampled_from(HOSTILE),
-    st.integers(0, 10**6).map(str), st.integers(1, 90).map(lambda n: "x" * n), st.text(max_size=8),
+    st.sampled_from(NAMES),
+    st.sampled_from(YAML_SPECIAL),
+    st.sampled_from(UNICODE),
+    st.sampled_from(HOSTILE),
+    st.integers(0, 10**6).map(str),
+    st.integers(1, 90).map(lambda n: "x" * n),
+    st.text(max_size=8),
 )
 HOSTILE_TEXT = st.lists(ANY_WORD, min_size=1, max_size=4).map(" ".join)
 # One line of printable text: what a prompt takes.
 PRINTABLE = st.text(st.characters(exclude_categories=sorted(checks.NOT_ONE_LINE)), min_size=1, max_size=30)
 ODD_WORD = st.one_of(
-    st.sampled_from(YAML_SPECIAL), st.sampled_from(UNICODE), st.sampled_from(["Email", "Flask", "Queue", "Import"]),
+    st.sampled_from(YAML_SPECIAL),
+    st.sampled_from(UNICODE),
+    st.sampled_from(["Email", "Flask", "Queue", "Import"]),
     st.sampled_from(["$(id)", "${{ secrets.X }}", "{{ x }}", "it's", '"q"', "#1", "a: b", "- c"]),
 )
 ODD_NAME = st.tuples(st.sampled_from(["Billing", "orders", "My", "The"]), st.lists(ODD_WORD, max_size=3)).map(
@@ -73,9 +151,7 @@ ODD_TEXT = st.one_of(PRINTABLE, st.lists(ODD_WORD, min_size=1, max_size=5).map("
 ODD_LABEL = st.sampled_from([*YAML_SPECIAL[:13], "Prod_EU", "QA-1", "e" * 63, "release/1.2", "v2.x", "a.b"])
 ODD_ENVIRONMENT = st.sampled_from(["staging", "production", "Prod_EU", "QA-1", "e" * 63, *YAML_SPECIAL[:13]])
 ODD_BRANCH = st.sampled_from(["main", "develop", "release/1.2", "feature/ABC-1_x", "v2.x", "on", "0123", "1e3"])
-HOSTILE_ENVIRONMENT = st.one_of(
-    st.sampled_from(["Prod_EU", "prod-eu", "PROD", "prod", "e" * 64, "a_", "a"]), ANY_WORD
-)
+HOSTILE_ENVIRONMENT = st.one_of(st.sampled_from(["Prod_EU", "prod-eu", "PROD", "prod", "e" * 64, "a_", "a"]), ANY_WORD)
 HOSTILE_BRANCH = st.one_of(
     st.sampled_from(["HEAD", "a/.b", "x.lock", "-x", "a..b", "@{", "feat#1", "é", "a b", "/", "~", "b" * 130]),
     ANY_WORD,
@@ -104,8 +180,10 @@ FREE_TEXT = {
     "package_name": (ODD_NAME.map(lambda name: slugify(name, separator="_")), HOSTILE_TEXT),
     "description": (ODD_TEXT, HOSTILE_TEXT),
     "author_name": (ODD_TEXT, HOSTILE_TEXT),
-    "author_email": (st.sampled_from(["pat@example.com", "o.brien+ci@sub.example.org", "x_y-z@a.b.example"]),
-                     ANY_WORD.map(lambda word: f"{word}@example.com")),
+    "author_email": (
+        st.sampled_from(["pat@example.com", "o.brien+ci@sub.example.org", "x_y-z@a.b.example"]),
+        ANY_WORD.map(lambda word: f"{word}@example.com"),
+    ),
     "github_owner": (ODD_LABEL, HOSTILE_TEXT),
     "version": (st.sampled_from(["1.0", "2.0.0rc1", "0.1.0.dev3", "10.20.30.post1"]), ANY_WORD),
     "python_versions": (listed([*answers.PYTHON_END_OF_LIFE]), ANY_WORD),
@@ -138,6 +216,7 @@ def typable(given: dict[str, str]) -> bool:
 
 # --- running cookiecutter
 
+
 def bake_in_process(given: dict[str, str], output: Path) -> tuple[int, str]:
     """cookiecutter's own function, in this process (fast): its exit code and all it printed."""
     from cookiecutter.main import cookiecutter
@@ -147,8 +226,9 @@ def bake_in_process(given: dict[str, str], output: Path) -> tuple[int, str]:
     config.write_text(f"replay_dir: {output.parent / 'replay'}\ncookiecutters_dir: {output.parent / 'cc'}\n")
     with redirect_stdout(printed), redirect_stderr(printed):
         try:
-            cookiecutter(str(ROOT), no_input=True, extra_context=as_typed(given),
-                         output_dir=str(output), config_file=str(config))
+            cookiecutter(
+                str(ROOT), no_input=True, extra_context=as_typed(given), output_dir=str(output), config_file=str(config)
+            )
         except SystemExit as stop:
             return int(stop.code or 0), printed.getvalue()
     return 0, printed.getvalue()
@@ -180,8 +260,12 @@ def with_seed(test):
         raise
 
 
-SETTINGS = dict(deadline=None, database=None, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = dict(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def test_cheap_any_answers_are_refused_in_one_line_or_bake_files_that_parse():
@@ -224,6 +308,7 @@ def replayed(output: Path) -> dict:
 
 # --- the expensive part, for a few accepted answer sets
 
+
 def accepted(given: dict[str, str]) -> bool:
     """Whether the checks accept `given`, slug and package derived as cookiecutter derives them."""
     slug = given.get("project_slug", slugify(given.get("project_name", answers.DEFAULT_ANSWERS["project_name"])))
@@ -258,8 +343,9 @@ def assert_works(given: dict[str, str], folder: Path) -> None:
     project.run(python, "-c", f"import {package}; {package}.create_app()", env={"SECRET_KEY": "property-test"})
     project.run(python, "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider")
     dist = folder / "dist"
-    project.run(sys.executable, "-m", "uv", "build", "--wheel", "--python", python, "--out-dir", dist, ".",
-                env=uv_environment())
+    project.run(
+        sys.executable, "-m", "uv", "build", "--wheel", "--python", python, "--out-dir", dist, ".", env=uv_environment()
+    )
     assert [wheel.name.split("-")[0] for wheel in dist.glob("*.whl")] == [path.name.replace("-", "_")]
     actionlint(path)
     zizmor(path)
@@ -280,5 +366,13 @@ def test_expensive_sampled_answers_build_import_test_and_lint(tmp_path):
 @pytest.mark.slow
 def test_names_the_issue_found_broken_now_make_a_working_project(tmp_path):
     # A keyword's lower case, YAML specials for the slug, the environments and their branches.
-    assert_works({"project_name": "None", "environments": "0123:on -> null, Yes:off", "runner": "self-hosted, no",
-                  "deploy_target": "kubernetes", **INSTALLABLE}, tmp_path)
+    assert_works(
+        {
+            "project_name": "None",
+            "environments": "0123:on -> null, Yes:off",
+            "runner": "self-hosted, no",
+            "deploy_target": "kubernetes",
+            **INSTALLABLE,
+        },
+        tmp_path,
+    )

@@ -63,7 +63,9 @@ def test_an_old_python_is_refused_before_anything_is_installed(cookies, tmp_path
     project = bake(cookies, python_versions="3.13")  # 3.12, which the template's CI has, is too old
     _, env = newcomer(project, tmp_path, "3.12")
     run(["python", "-m", "venv", ".venv"], project.path, env=env)
-    result = subprocess.run(["python", "tasks.py", "install"], cwd=project.path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["python", "tasks.py", "install"], cwd=project.path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "is Python 3.12; the project needs 3.13+" in result.stdout
     assert "pip install" not in result.stdout

@@ -73,8 +73,10 @@ def test_an_action_yaml_is_found_and_a_missing_one_is_named():
 
 def test_actions_in_subfolders_are_read_from_their_folder():
     sha = "3" * 40
-    files = {f"https://raw.githubusercontent.com/o/r/{sha}/init/action.yml": "inputs: {languages: {required: true}}",
-             f"https://raw.githubusercontent.com/o/r/{sha}/action.yml": "outputs: {sarif: {}}"}
+    files = {
+        f"https://raw.githubusercontent.com/o/r/{sha}/init/action.yml": "inputs: {languages: {required: true}}",
+        f"https://raw.githubusercontent.com/o/r/{sha}/action.yml": "outputs: {sarif: {}}",
+    }
     old = {"o/r": {"sha": "4" * 40}, "o/r/init": {"sha": "4" * 40}}
     fresh, _ = refresh_pins.refresh_metadata(old, {"o/r": {"sha": sha}}, lambda url: files[url])
     assert fresh == {
@@ -85,7 +87,13 @@ def test_actions_in_subfolders_are_read_from_their_folder():
 
 def test_the_templates_own_workflows_follow_the_pins():
     checkout = pins.PINS["actions/checkout"]
-    stale = "- uses: actions/checkout@" + "0" * 40 + " # v1.0.0\n- uses: github/codeql-action/init@" + "1" * 40 + " # v2.0.0"
+    stale = (
+        "- uses: actions/checkout@"
+        + "0" * 40
+        + " # v1.0.0\n- uses: github/codeql-action/init@"
+        + "1" * 40
+        + " # v2.0.0"
+    )
     assert refresh_pins.repin(stale, pins.PINS) == (
         f"- uses: actions/checkout@{checkout['sha']} # {checkout['version']}\n"
         f"- uses: github/codeql-action/init@{pins.PINS['github/codeql-action']['sha']}"
@@ -120,7 +128,9 @@ def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, 
     assert files["metadata.json"].read_text() == (ROOT / "tests/data/action-metadata.json").read_text()
     assert files["tools.json"].read_text() == (ROOT / "tool-pins.json").read_text()
     login = pins.PINS["docker/login-action"]
-    assert (tmp_path / "own.yml").read_text() == f"      - uses: docker/login-action@{login['sha']} # {login['version']}\n"
+    assert (
+        tmp_path / "own.yml"
+    ).read_text() == f"      - uses: docker/login-action@{login['sha']} # {login['version']}\n"
     out = capsys.readouterr().out
     assert out.startswith(
         "docker/login-action: v3.0.0 -> v4.1.0\n"
@@ -129,14 +139,22 @@ def test_main_rewrites_the_files_and_names_each_bump_and_what_it_left(tmp_path, 
         "not refreshed:\n"
         "- example/prerelease-action: the latest release 'v2.0.0-rc.1' is not a stable vX.Y.Z tag; pin it by hand\n"
     )
-    assert [line.split(" in ")[0] for line in out.splitlines()[5:]] == ["- buildkit", "- codecov-cli", "- gcloud", "- uv"]
+    assert [line.split(" in ")[0] for line in out.splitlines()[5:]] == [
+        "- buildkit",
+        "- codecov-cli",
+        "- gcloud",
+        "- uv",
+    ]
 
 
 def test_an_unreachable_server_changes_nothing(tmp_path, monkeypatch, capsys):
     # The pins and metadata are fetched, kubectl's answer is not: nothing is written.
     stale = json.dumps({**pins.PINS, "docker/login-action": {"version": "v3.0.0", "sha": "0" * 40}})
-    for name, module, attribute in [("pins", refresh_pins, "PINS_FILE"), ("tools", refresh_pins, "TOOLS_FILE"),
-                                    ("metadata", action_metadata, "METADATA")]:
+    for name, module, attribute in [
+        ("pins", refresh_pins, "PINS_FILE"),
+        ("tools", refresh_pins, "TOOLS_FILE"),
+        ("metadata", action_metadata, "METADATA"),
+    ]:
         monkeypatch.setattr(module, attribute, tmp_path / name)
     (tmp_path / "pins").write_text(stale)
     metadata = json.loads((ROOT / "tests/data/action-metadata.json").read_text("utf-8"))

@@ -12,19 +12,39 @@ INVALID = [
     pytest.param({"python_versions": " , "}, "python_versions: give at least one", id="no-python"),
     pytest.param({"os_matrix": "ubuntu-latest, freebsd"}, "os_matrix: 'freebsd' is not one of", id="unknown-os"),
     pytest.param({"os_matrix": "ubuntu-latest,ubuntu-latest"}, "names a runner twice", id="duplicate-os"),
-    pytest.param({"environments": "prod:main, PROD:develop"}, "environments: 'PROD' and 'prod' name one", id="duplicate-env"),
-    pytest.param({"environments": "Prod_EU:main, prod-eu:develop"}, "both become the Kubernetes namespace 'prod-eu'", id="clashing-envs"),
+    pytest.param(
+        {"environments": "prod:main, PROD:develop"}, "environments: 'PROD' and 'prod' name one", id="duplicate-env"
+    ),
+    pytest.param(
+        {"environments": "Prod_EU:main, prod-eu:develop"},
+        "both become the Kubernetes namespace 'prod-eu'",
+        id="clashing-envs",
+    ),
     pytest.param({"environments": "pro duction:main"}, "not a usable environment name", id="bad-env-name"),
     pytest.param({"environments": "prod:HEAD"}, "branch 'HEAD' is not a valid git branch name", id="head-branch"),
     pytest.param({"environments": "prod:a/.b"}, "a part of it starts with '.'", id="dot-branch"),
     pytest.param({"project_slug": "My Service"}, "project_slug: 'My Service' must be lowercase", id="bad-slug"),
     pytest.param({"project_name": "123 go"}, "project_slug: '123-go' must be", id="slug-starts-with-digit"),
     pytest.param({"project_name": "!!!"}, "project_slug: project_name '!!!' has no letters or digits", id="empty-slug"),
-    pytest.param({"project_slug": ""}, "project_slug: project_name 'Flask Service' has no letters", id="slug-given-empty"),
+    pytest.param(
+        {"project_slug": ""}, "project_slug: project_name 'Flask Service' has no letters", id="slug-given-empty"
+    ),
     pytest.param({"project_name": "x" * 64}, "is 64 characters; it names the Kubernetes objects", id="long-slug"),
-    pytest.param({"project_name": "Import"}, "package_name: 'import' is a Python keyword; choose e.g. 'import_service'", id="keyword"),
-    pytest.param({"project_name": "Email"}, "package_name: 'email' is a standard-library module; choose e.g. 'email_service'", id="stdlib"),
-    pytest.param({"project_name": "Flask"}, "project_slug: 'flask' is the name of one of the project's own dependencies", id="dependency"),
+    pytest.param(
+        {"project_name": "Import"},
+        "package_name: 'import' is a Python keyword; choose e.g. 'import_service'",
+        id="keyword",
+    ),
+    pytest.param(
+        {"project_name": "Email"},
+        "package_name: 'email' is a standard-library module; choose e.g. 'email_service'",
+        id="stdlib",
+    ),
+    pytest.param(
+        {"project_name": "Flask"},
+        "project_slug: 'flask' is the name of one of the project's own dependencies",
+        id="dependency",
+    ),
     pytest.param({"package_name": "yaml"}, "package_name: 'yaml' is a module of pyyaml", id="dependency-module"),
     pytest.param({"project_name": "Tests"}, "package_name: 'tests' is a module of the project itself", id="own-module"),
     pytest.param({"package_name": "__main__"}, "package_name: '__main__' starts with '_'", id="dunder-main"),
@@ -34,7 +54,11 @@ INVALID = [
     pytest.param({"author_email": "zoë@example.com"}, "is not ASCII", id="non-ascii-email"),
     pytest.param({"author_name": "Pat\nO'Brien"}, "author_name: \"Pat\\nO'Brien\" holds '\\n'", id="newline-name"),
     pytest.param({"description": "del \x7f"}, "description: 'del \\x7f' holds '\\x7f'", id="del-description"),
-    pytest.param({"container_base": "distroless", "python_versions": "3.12, 3.14"}, "must include 3.13", id="distroless-without-3.13"),
+    pytest.param(
+        {"container_base": "distroless", "python_versions": "3.12, 3.14"},
+        "must include 3.13",
+        id="distroless-without-3.13",
+    ),
     pytest.param({"container_registry": "none"}, "container_registry cannot be 'none'", id="deploy-without-registry"),
     pytest.param({"runner": "self hosted"}, "runner: 'self hosted' must be runner labels", id="bad-runner"),
     pytest.param({"version": "one"}, "version: 'one' is not a PEP 440 version", id="bad-version"),
@@ -43,7 +67,9 @@ INVALID = [
 
 @pytest.mark.parametrize(("overrides", "message"), INVALID)
 def test_a_bad_answer_prints_one_line_and_leaves_nothing(tmp_path, overrides, message):
-    result = cookiecutter_command(tmp_path / "out", *(f"{name}={value}" for name, value in overrides.items()), cwd=tmp_path)
+    result = cookiecutter_command(
+        tmp_path / "out", *(f"{name}={value}" for name, value in overrides.items()), cwd=tmp_path
+    )
     assert result.returncode == 1
     assert result.stdout.count("\n") == 1 and result.stdout.startswith("error: "), result.stdout
     assert message in result.stdout, result.stdout
@@ -57,7 +83,9 @@ def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
-    assert lines[-1].startswith("ValueError: harbor provided for choice variable container_registry, but the choices are")
+    assert lines[-1].startswith(
+        "ValueError: harbor provided for choice variable container_registry, but the choices are"
+    )
     assert not any(line.startswith("error: ") for line in lines)
     assert list(tmp_path.rglob("*")) == [tmp_path / "out"]
 
@@ -65,7 +93,10 @@ def test_a_value_outside_a_choice_is_refused_by_cookiecutter_itself(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"author_name": "Pat\nO'Brien"}, "error: author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line of printable text"),
+        (
+            {"author_name": "Pat\nO'Brien"},
+            "error: author_name: \"Pat\\nO'Brien\" holds '\\n'; an answer is one line of printable text",
+        ),
         # A replay file, unlike the command line, can give an answer that is not text.
         ({"version": 3}, "error: version: 3 is not text"),
         ({"python_versions": ["3.13"]}, "error: python_versions: ['3.13'] is not text"),
@@ -86,7 +117,7 @@ def test_a_bad_replayed_answer_is_refused_by_the_hook_under_cookiecutter_s_own_r
     lines = result.stdout.splitlines()
     assert [line for line in lines if line.startswith("error: ")] == [message], result.stdout
     ours = lines.index(next(line for line in lines if line.startswith("error: ")))
-    theirs = lines[:ours] + lines[ours + 1:]
+    theirs = lines[:ours] + lines[ours + 1 :]
     assert theirs[0] == "ERROR: Stopping generation because pre_gen_project hook script didn't exit successfully"
     assert theirs[1] == "Traceback (most recent call last):"
     assert theirs[-1] == "Hook script failed (exit status: 1)", result.stdout

@@ -23,7 +23,9 @@ def test_quay_logs_in_with_a_robot_account_write_to_push_read_only_elsewhere(coo
     assert logins(project, "security.yml", "trivy-image") == [read]
     assert logins(project, "deploy.yml", "check") == [read]
     # The image is named in the robot accounts' namespace; the deploys get the read token passed.
-    assert project.yaml(".github/workflows/ci.yml")["env"]["IMAGE"] == "quay.io/${{ vars.QUAY_NAMESPACE }}/flask-service"
+    assert (
+        project.yaml(".github/workflows/ci.yml")["env"]["IMAGE"] == "quay.io/${{ vars.QUAY_NAMESPACE }}/flask-service"
+    )
     deploy = project.yaml(".github/workflows/ci.yml")["jobs"]["deploy-staging"]
     assert deploy["secrets"]["QUAY_READ_ROBOT_TOKEN"] == "${{ secrets.QUAY_READ_ROBOT_TOKEN }}"
     # The push robot's token only in the jobs that push, from the environment that the deploy

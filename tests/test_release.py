@@ -47,8 +47,13 @@ def released(cookies, tmp_path):
         for tag in tags:
             subprocess.run([*git, "tag", tag], cwd=project.path, check=True)
         script = step(project, "release.yml", "release", name=name)["run"]
-        base = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log), "IMAGES": str(images),
-                "IMAGE": IMAGE, "COMMIT": COMMIT}
+        base = {
+            "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_LOG": str(log),
+            "IMAGES": str(images),
+            "IMAGE": IMAGE,
+            "COMMIT": COMMIT,
+        }
         result, outputs = run_step(project, script, {**base, **env}, tmp_path, check=check)
         return result, outputs, log.read_text().splitlines()
 
@@ -107,7 +112,10 @@ def test_the_attack_path_stops_at_named_steps(released, tmp_path):
     unreviewed = "badc0ffee" + "0" * 31
     result, _, _ = run("Find the image built from this commit", {"COMMIT": unreviewed}, check=False)
     assert result.returncode == 1
-    assert f"::error::no image {IMAGE}:sha-badc0ff: ci.yml builds images only on pushes to develop and main" in result.stdout
+    assert (
+        f"::error::no image {IMAGE}:sha-badc0ff: ci.yml builds images only on pushes to develop and main"
+        in result.stdout
+    )
     # 3. An image pushed by hand under that tag, or built by a workflow on an unreviewed branch, fails
     #    "Verify the image's provenance": in release.yml, and in deploy.yml before any approval,
     #    whichever workflow (ci.yml or manual-deploy.yml) calls it.

@@ -119,8 +119,13 @@ def ecs(project, tmp_path, config, values) -> set[str]:
     (project.path / "deploy/ecs/task-definition.json").write_text(json.dumps(definition))
     fill = step(project, "deploy.yml", "deploy", name="Fill in the environment")
     arns = {f"{name}_ARN": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}" for name in values}
-    env = {**deploy_job_env(project), "ENVIRONMENT": "production", "REGION": "eu-west-1",
-           "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/exec", **arns}
+    env = {
+        **deploy_job_env(project),
+        "ENVIRONMENT": "production",
+        "REGION": "eu-west-1",
+        "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/exec",
+        **arns,
+    }
     assert set(fill["env"]) == {"EXECUTION_ROLE_ARN", "REGION", *arns}
     _, outputs = run_step(project, fill["run"], env, tmp_path)
     secrets = json.loads(open(outputs["task-definition"]).read())["containerDefinitions"][0]["secrets"]
@@ -145,8 +150,13 @@ def azure_webapp(project, tmp_path, config, values) -> set[str]:
     fake.parent.mkdir()
     fake.write_text(FAKE_AZ)
     fake.chmod(0o755)
-    env = {"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(tmp_path / "az.log"),
-           "APP_NAME": "app", "RESOURCE_GROUP": "rg", "ENVIRONMENT": "production"}
+    env = {
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_LOG": str(tmp_path / "az.log"),
+        "APP_NAME": "app",
+        "RESOURCE_GROUP": "rg",
+        "ENVIRONMENT": "production",
+    }
     delivered = set()
     for name in values:  # each one missing fails the check, naming it
         present = " ".join(["WEBSITES_PORT", *(other for other in values if other != name)])
@@ -164,10 +174,17 @@ def ssh_compose(project, tmp_path, config, values) -> set[str]:
 
     def release(app_env: dict) -> subprocess.CompletedProcess:
         (host / "app.env").write_text("".join(f"{k}={v}\n" for k, v in app_env.items()))
-        return subprocess.run(["bash", "deploy/ssh-compose/deploy.sh", "release", f"{IMAGE}@sha256:{'1' * 64}"],
-                              cwd=project.path, env=env, capture_output=True, text=True)
+        return subprocess.run(
+            ["bash", "deploy/ssh-compose/deploy.sh", "release", f"{IMAGE}@sha256:{'1' * 64}"],
+            cwd=project.path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
 
-    delivered = {name for name in values if f"must set {name}=" in release({k: v for k, v in values.items() if k != name}).stderr}
+    delivered = {
+        name for name in values if f"must set {name}=" in release({k: v for k, v in values.items() if k != name}).stderr
+    }
     assert release(values).returncode == 0
     return delivered
 
@@ -180,8 +197,12 @@ def no_target(project, tmp_path, config, values) -> set[str]:
 
 
 DELIVERY = {
-    "kubernetes": kubernetes, "cloud-run": cloud_run, "ecs": ecs,
-    "azure-webapp": azure_webapp, "ssh-compose": ssh_compose, "none": no_target,
+    "kubernetes": kubernetes,
+    "cloud-run": cloud_run,
+    "ecs": ecs,
+    "azure-webapp": azure_webapp,
+    "ssh-compose": ssh_compose,
+    "none": no_target,
 }
 
 

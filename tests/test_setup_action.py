@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from flask_cicd import pipeline
 from helpers import CHOICES, answers, bake, combination_id
+
+from flask_cicd import pipeline
 
 SETUP = "$/.github/actions/setup"
 ROWS = [

@@ -75,9 +75,17 @@ def setup_github(project, tmp_path, github: dict, owner: str, **env) -> tuple[su
     log = tmp_path / "gh.log"
     log.write_text("")
     result = subprocess.run(
-        ["bash", "scripts/setup_github.sh", f"{owner}/flask-service"], cwd=project.path, capture_output=True, text=True,
-        env={**os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "GH_WORLD": str(tmp_path / "world.json"),
-             "FAKE_LOG": str(log), **env},
+        ["bash", "scripts/setup_github.sh", f"{owner}/flask-service"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
+            "GH_WORLD": str(tmp_path / "world.json"),
+            "FAKE_LOG": str(log),
+            **env,
+        },
     )
     return result, [json.loads(line) for line in log.read_text().splitlines()]
 
@@ -87,8 +95,11 @@ def writes(log, method, pattern) -> list[dict]:
 
 
 def ruleset(log, name) -> dict:
-    (call,) = [c for c in log if c["method"] in ("POST", "PUT") and c["path"].split("/")[3] == "rulesets"
-               and c["body"]["name"] == name]
+    (call,) = [
+        c
+        for c in log
+        if c["method"] in ("POST", "PUT") and c["path"].split("/")[3] == "rulesets" and c["body"]["name"] == name
+    ]
     return call["body"]
 
 
@@ -100,13 +111,15 @@ def assert_environments(log, owner, environments, reviewers, prevent_self_review
     created = writes(log, "PUT", rf"repos/{owner}/flask-service/environments/[^/]+")
     assert [call["path"].rsplit("/", 1)[1] for call in created] == [e.name for e in environments]
     branch = None
-    for environment, call in zip(environments, created):
+    for environment, call in zip(environments, created, strict=True):
         branch = environment.branch or branch  # a promoted environment deploys its chain's branch
         reviewed = bool(environment.after) or environment is environments[-1]
         assert call["body"]["reviewers"] == (reviewers if reviewed else None), environment
         assert call["body"]["prevent_self_review"] is prevent_self_review
         assert call["body"]["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
-        (policy,) = writes(log, "POST", rf"repos/{owner}/flask-service/environments/{environment.name}/deployment-branch-policies")
+        (policy,) = writes(
+            log, "POST", rf"repos/{owner}/flask-service/environments/{environment.name}/deployment-branch-policies"
+        )
         assert policy["fields"] == {"name": branch, "type": "branch"}
 
 
@@ -124,7 +137,10 @@ def assert_rulesets(log, project, branches, approvals, code_owners):
     assert {check["integration_id"] for check in checks} == {15368}
     assert {"deletion", "non_fast_forward", "required_linear_history"} <= set(rules(deploy))
     tags = ruleset(log, "release tags")
-    assert tags["target"] == "tag" and tags["conditions"]["ref_name"]["include"] == ["refs/tags/v*", "refs/tags/v*/**/*"]
+    assert tags["target"] == "tag" and tags["conditions"]["ref_name"]["include"] == [
+        "refs/tags/v*",
+        "refs/tags/v*/**/*",
+    ]
     assert set(rules(tags)) == {"creation", "update", "deletion"}
     assert tags["bypass_actors"] == [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
 
@@ -134,14 +150,20 @@ def test_an_organisation_s_team_owns_the_code_and_reviews(cookies, tmp_path, sha
     project = bake(cookies, environments=SHAPES[shape])
     run([tool("shellcheck"), "scripts/setup_github.sh"], cwd=project.path)
     codeowners = project.text(".github/CODEOWNERS")
-    result, log = setup_github(project, tmp_path, world("your-org", "Organization", SHAPES[shape]), "your-org", TEAM="platform")
+    result, log = setup_github(
+        project, tmp_path, world("your-org", "Organization", SHAPES[shape]), "your-org", TEAM="platform"
+    )
     assert result.returncode == 0, result.stderr
     environments = answers.check_environments(SHAPES[shape])
     branches = pipeline.deploy_branches({"environments": SHAPES[shape]})
     assert_environments(log, "your-org", environments, [{"type": "Team", "id": PLATFORM}], True)
     assert_rulesets(log, project, branches, approvals=1, code_owners=True)
     # CODEOWNERS now names the team wherever it named the organisation, comments aside.
-    owners = [line.split()[1:] for line in project.text(".github/CODEOWNERS").splitlines() if line and not line.startswith("#")]
+    owners = [
+        line.split()[1:]
+        for line in project.text(".github/CODEOWNERS").splitlines()
+        if line and not line.startswith("#")
+    ]
     assert owners and all(names == ["@your-org/platform"] for names in owners)
     assert [line for line in project.text(".github/CODEOWNERS").splitlines() if line.startswith("#")] == [
         line for line in codeowners.splitlines() if line.startswith("#")
@@ -171,13 +193,18 @@ def test_a_personal_account_is_never_locked_out(cookies, tmp_path, reviewers, ex
     assert not [call for call in log if call["path"].startswith("orgs/")]
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({}, "TEAM: your-org is an organisation; name the team that owns the code"),
-    ({"TEAM": "nobody"}, "TEAM: your-org has no team 'nobody'"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "TEAM: your-org is an organisation; name the team that owns the code"),
+        ({"TEAM": "nobody"}, "TEAM: your-org has no team 'nobody'"),
+    ],
+)
 def test_an_organisation_without_its_team_stops_before_changing_anything(cookies, tmp_path, env, message):
     project = bake(cookies)
-    result, log = setup_github(project, tmp_path, world("your-org", "Organization", SHAPES["default"]), "your-org", **env)
+    result, log = setup_github(
+        project, tmp_path, world("your-org", "Organization", SHAPES["default"]), "your-org", **env
+    )
     assert result.returncode == 2 and message in result.stderr
     assert [call for call in log if call["method"] != "GET"] == []
 
@@ -188,7 +215,8 @@ def test_a_second_run_updates_the_rulesets(cookies, tmp_path):
     result, log = setup_github(project, tmp_path, github, "ada")
     assert result.returncode == 0, result.stderr
     assert [(c["method"], c["path"]) for c in log if "rulesets" in c["path"] and c["method"] != "GET"] == [
-        ("PUT", "repos/ada/flask-service/rulesets/40"), ("PUT", "repos/ada/flask-service/rulesets/41"),
+        ("PUT", "repos/ada/flask-service/rulesets/40"),
+        ("PUT", "repos/ada/flask-service/rulesets/41"),
     ]
 
 
@@ -208,7 +236,9 @@ def test_without_rulesets_the_branches_get_classic_protection_and_the_tags_a_cle
 
 
 def required_checks(project) -> list[str]:
-    return re.search(r"^REQUIRED_CHECKS=\((.*)\)$", project.text("scripts/setup_github.sh"), re.MULTILINE).group(1).split()
+    return (
+        re.search(r"^REQUIRED_CHECKS=\((.*)\)$", project.text("scripts/setup_github.sh"), re.MULTILINE).group(1).split()
+    )
 
 
 def check_names(project) -> set[str]:
@@ -221,7 +251,9 @@ def check_names(project) -> set[str]:
         for key, values in matrix.items():
             combinations = [{**c, key: value} for c in combinations for value in values]
         for combination in combinations:
-            names.add(re.sub(r"\$\{\{ matrix\.([\w-]+) \}\}", lambda m: str(combination[m[1]]), name))
+            names.add(
+                re.sub(r"\$\{\{ matrix\.([\w-]+) \}\}", lambda m, combination=combination: str(combination[m[1]]), name)
+            )
     return names
 
 
@@ -257,7 +289,10 @@ def test_a_push_token_is_reachable_from_the_deploy_branches_and_release_tags_onl
     result, log = setup_github(project, tmp_path, github, "ada")
     assert result.returncode == 0, result.stderr
     (environment,) = writes(log, "PUT", rf"repos/ada/flask-service/environments/{environment_name}")
-    assert environment["body"]["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
+    assert environment["body"]["deployment_branch_policy"] == {
+        "protected_branches": False,
+        "custom_branch_policies": True,
+    }
     added = writes(log, "POST", rf"repos/ada/flask-service/environments/{environment_name}/deployment-branch-policies")
     assert [call["fields"] for call in added] == [{"name": "develop", "type": "branch"}, {"name": "v*", "type": "tag"}]
     assert f"gh secret set {token} --env {environment_name}" in result.stdout

@@ -42,7 +42,9 @@ def tool_runs(monkeypatch):
     """The validators' tool runs, counted; and a session memory of its own."""
     runs = []
     original = validators.capture
-    monkeypatch.setattr(validators, "capture", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd))
+    monkeypatch.setattr(
+        validators, "capture", lambda command, cwd=None: runs.append(command[0]) or original(command, cwd)
+    )
     monkeypatch.setattr(validators, "PASSED", {})
     return runs
 

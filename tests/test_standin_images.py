@@ -31,9 +31,7 @@ def mirror(tmp_path, policy: str, **env) -> subprocess.CompletedProcess:
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     environ = {k: v for k, v in os.environ.items() if k != "DEBIAN_MIRROR"}
     environ["PATH"] = f"{tmp_path}{os.pathsep}{environ['PATH']}"
-    return subprocess.run(
-        ["bash", str(SCRIPT), "--mirror"], env={**environ, **env}, capture_output=True, text=True
-    )
+    return subprocess.run(["bash", str(SCRIPT), "--mirror"], env={**environ, **env}, capture_output=True, text=True)
 
 
 def test_the_mirror_is_the_debian_archive_apt_uses(tmp_path):

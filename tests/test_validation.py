@@ -20,8 +20,42 @@ AGREEMENT = settings(max_examples=300, deadline=None, database=None, suppress_he
 
 # Pieces git's rules are about, and plain ones; joined they make names on both sides of each rule.
 BRANCH_PIECES = st.sampled_from(
-    ["main", "dev", "a", "1", "/", ".", "..", "-", "_", "@", "{", "}", "@{", ".lock", "lock", "HEAD",
-     "~", "^", ":", "?", "*", "[", "\\", " ", "\t", "\x7f", "#", "+", "!", "é", "'", '"', "$", ","]
+    [
+        "main",
+        "dev",
+        "a",
+        "1",
+        "/",
+        ".",
+        "..",
+        "-",
+        "_",
+        "@",
+        "{",
+        "}",
+        "@{",
+        ".lock",
+        "lock",
+        "HEAD",
+        "~",
+        "^",
+        ":",
+        "?",
+        "*",
+        "[",
+        "\\",
+        " ",
+        "\t",
+        "\x7f",
+        "#",
+        "+",
+        "!",
+        "é",
+        "'",
+        '"',
+        "$",
+        ",",
+    ]
 )
 BRANCHES = st.lists(BRANCH_PIECES, min_size=1, max_size=6).map("".join)
 
@@ -53,12 +87,58 @@ def test_usual_branches_are_accepted_by_both(branch):
 
 # Author names and e-mail addresses as people type them, and as attackers do.
 NAME_PIECES = st.sampled_from(
-    ["Pat", "O'Brien", '"Pat"', ",", " ", "<", ">", "@", "(", ")", ";", ":", "\\", "é", "李", "👩\u200d💻",
-     "\t", "\n", "\x7f", "\u2028", "=?utf-8?q?x?="]
+    [
+        "Pat",
+        "O'Brien",
+        '"Pat"',
+        ",",
+        " ",
+        "<",
+        ">",
+        "@",
+        "(",
+        ")",
+        ";",
+        ":",
+        "\\",
+        "é",
+        "李",
+        "👩\u200d💻",
+        "\t",
+        "\n",
+        "\x7f",
+        "\u2028",
+        "=?utf-8?q?x?=",
+    ]
 )
 EMAIL_PIECES = st.sampled_from(
-    ["pat", "you", ".", "..", "+", "-", "_", ",", '"', "'", " ", "<", ">", "(", ")", "[", "]", "é", "@",
-     "example", "com", "ex-ample", "1.2.3.4", "\\", "\n"]
+    [
+        "pat",
+        "you",
+        ".",
+        "..",
+        "+",
+        "-",
+        "_",
+        ",",
+        '"',
+        "'",
+        " ",
+        "<",
+        ">",
+        "(",
+        ")",
+        "[",
+        "]",
+        "é",
+        "@",
+        "example",
+        "com",
+        "ex-ample",
+        "1.2.3.4",
+        "\\",
+        "\n",
+    ]
 )
 
 
@@ -68,9 +148,7 @@ def build_backend_metadata(folder: Path, name: str, email: str) -> str:
     from hatchling.metadata.spec import construct_metadata_file_2_4
 
     authors = f"[{{ name = {quoting.quoted(name)}, email = {quoting.quoted(email)} }}]"
-    (folder / "pyproject.toml").write_text(
-        f'[project]\nname = "probe"\nversion = "1"\nauthors = {authors}\n', "utf-8"
-    )
+    (folder / "pyproject.toml").write_text(f'[project]\nname = "probe"\nversion = "1"\nauthors = {authors}\n', "utf-8")
     return construct_metadata_file_2_4(ProjectMetadata(str(folder), None))
 
 
@@ -110,11 +188,19 @@ def test_every_python_here_has_its_standard_library_refused():
         except AssertionError:
             continue
         # stdlib_module_names, and what its library folder holds (the `test` package it leaves out).
-        names = json.loads(subprocess.run(
-            [python, "-c", "import json, pkgutil, sys, sysconfig; print(json.dumps(sorted({*sys.stdlib_module_names, "
-             "*(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()['stdlib']]))})))"],
-            capture_output=True, text=True, check=True,
-        ).stdout)
+        names = json.loads(
+            subprocess.run(
+                [
+                    python,
+                    "-c",
+                    "import json, pkgutil, sys, sysconfig; print(json.dumps(sorted({*sys.stdlib_module_names, "
+                    "*(m.name for m in pkgutil.iter_modules([sysconfig.get_paths()['stdlib']]))})))",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         unrefused = [name for name in names if name.isidentifier() and not checks.module_clash(name)]
         assert not unrefused, f"Python {version}'s {unrefused} would be accepted as package names"
         checked.append(version)

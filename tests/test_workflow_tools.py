@@ -57,8 +57,12 @@ def test_github_hosted_labels_are_the_ones_actionlint_knows(tmp_path):
     (tmp_path / ".github" / "workflows" / "probe.yml").write_text(
         "on: push\njobs:\n  probe:\n    runs-on: unknown-label\n    steps:\n      - run: 'true'\n"
     )
-    result = subprocess.run([validators.tool("actionlint"), "-no-color", ".github/workflows/probe.yml"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [validators.tool("actionlint"), "-no-color", ".github/workflows/probe.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     known = re.findall(r'"([\w.-]+)"', re.search(r"available labels are (.*?)\. if it is", result.stdout)[1])
     builtin_self_hosted = {"self-hosted", "x64", "arm", "arm64", "linux", "macos", "windows"}
     assert len(known) > 20
@@ -159,7 +163,9 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
                 # Where no vulnerability database is reachable (this sandbox), --strict must turn
                 # that into a failure rather than a false "no known vulnerabilities"; any other
                 # failure is a real one. Where it is reachable (GitHub), the audit must pass.
-                assert re.search(r"could not be audited|ConnectionError|Failed to establish", result.stdout + result.stderr), log
+                assert re.search(
+                    r"could not be audited|ConnectionError|Failed to establish", result.stdout + result.stderr
+                ), log
             else:
                 assert result.returncode == 0, log
                 done.add(step["run"])
@@ -181,7 +187,9 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
 @pytest.mark.parametrize(
     ("event", "key", "present", "message"),
     [
-        pytest.param("pull_request", "", "false", "::notice title=audit skipped::SAFETY_API_KEY is not available", id="fork-pr"),
+        pytest.param(
+            "pull_request", "", "false", "::notice title=audit skipped::SAFETY_API_KEY is not available", id="fork-pr"
+        ),
         pytest.param("push", "", None, "::error::set the SAFETY_API_KEY secret", id="push-fails-closed"),
         pytest.param("schedule", "", None, "::error::set the SAFETY_API_KEY secret", id="nightly-fails-closed"),
         pytest.param("pull_request", "k", "true", "", id="pr-with-key"),
@@ -205,10 +213,15 @@ def test_a_fork_s_pull_request_never_runs_on_your_own_runners(cookies):
     for name in ("ci.yml", "security.yml", "release.yml", "deploy.yml", "audit.yml"):
         for job in project.yaml(f".github/workflows/{name}")["jobs"].values():
             if "runs-on" in job and "matrix" not in str(job["runs-on"]):
-                assert job["runs-on"].startswith("${{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || "), name
+                assert job["runs-on"].startswith(
+                    "${{ github.event.pull_request.head.repo.fork && 'ubuntu-latest' || "
+                ), name
     readme = " ".join(project.text("README.md").split())
     assert "except for pull requests from forks: those run on GitHub's `ubuntu-latest`" in readme
-    assert "In a public repository, also set **Settings → Actions → Fork pull request workflows** to require approval" in readme
+    assert (
+        "In a public repository, also set **Settings → Actions → Fork pull request workflows** to require approval"
+        in readme
+    )
     hosted = bake(cookies)
     assert "Fork pull request workflows" not in hosted.text("README.md")
 

@@ -36,9 +36,7 @@ SAMPLES = {
 }
 PIPELINE_CHOICES = ["code_style", "package_manager", "dependency_audit", "codecov", "container_registry"]
 PARAMETERS = {**{name: CHOICES[name] for name in PIPELINE_CHOICES}, **SAMPLES}
-EACH_VALUE = [
-    {name: value} for name, values in PARAMETERS.items() for value in values if value != DEFAULTS[name]
-]
+EACH_VALUE = [{name: value} for name, values in PARAMETERS.items() for value in values if value != DEFAULTS[name]]
 PAIRWISE = pairwise(PARAMETERS)
 ROWS = [{}, *EACH_VALUE, *PAIRWISE]
 IDS = ["defaults"] + [f"{next(iter(row))}={combination_id(row)}" for row in EACH_VALUE]
@@ -199,8 +197,11 @@ def assert_image_jobs(ci, context):
     assert pushed["with"]["push"] is True and pushed["with"]["sbom"] is True
     assert pushed["with"]["provenance"] == "mode=max"
     attested = steps_using(build, "actions/attest-build-provenance")[0]["with"]
-    assert attested == {"subject-name": "${{ env.IMAGE }}", "subject-digest": "${{ steps.build.outputs.digest }}",
-                        "push-to-registry": True}
+    assert attested == {
+        "subject-name": "${{ env.IMAGE }}",
+        "subject-digest": "${{ steps.build.outputs.digest }}",
+        "push-to-registry": True,
+    }
     assert build["steps"][-1]["uses"].startswith("actions/attest-build-provenance@")
     assert context["project_slug"] in ci["env"]["IMAGE"]
     logins, permissions, (push_identity, _) = login(registry)
@@ -276,8 +277,10 @@ def assert_release_workflow(release, context):
     if context["container_registry"] == "none":
         assert job["permissions"] == {"contents": "write"} and "env" not in release
         return
-    assert names.index("Find the image built from this commit") < names.index("Verify the image's provenance") < (
-        names.index("Tag the image with the version")
+    assert (
+        names.index("Find the image built from this commit")
+        < names.index("Verify the image's provenance")
+        < (names.index("Tag the image with the version"))
     )
     assert "docker buildx imagetools create" in job["steps"][names.index("Tag the image with the version")]["run"]
     _, permissions, (push_identity, _) = login(context["container_registry"])
@@ -301,7 +304,11 @@ def assert_runs_tasks(project, data):
 
 def assert_dependabot(project, config, context):
     updates = config["updates"]
-    assert [update["package-ecosystem"] for update in updates] == [context["package_manager"], "github-actions", "docker"]
+    assert [update["package-ecosystem"] for update in updates] == [
+        context["package_manager"],
+        "github-actions",
+        "docker",
+    ]
     # Dependabot reads the action.yml only of the folders named: every one of the project's own.
     actions = project.path.glob(".github/actions/*/action.yml")
     own = sorted("/" + path.parent.relative_to(project.path).as_posix() for path in actions)
@@ -321,7 +328,10 @@ def assert_readme_draws_the_pipeline(project, ci):
     """The README's Mermaid diagram has exactly the jobs and `needs` of the generated ci.yml."""
     diagram = re.search(r"```mermaid\n(.*?)```", project.text("README.md"), re.DOTALL)[1]
     nodes = {node.replace("_", "-") for node in re.findall(r"^\s+([\w]+)\[", diagram, re.MULTILINE)}
-    edges = {(a.replace("_", "-"), b.replace("_", "-")) for a, b in re.findall(r"^\s+(\w+) --> (\w+)$", diagram, re.MULTILINE)}
+    edges = {
+        (a.replace("_", "-"), b.replace("_", "-"))
+        for a, b in re.findall(r"^\s+(\w+) --> (\w+)$", diagram, re.MULTILINE)
+    }
     assert nodes == set(ci["jobs"])
     assert edges == {(need, name) for name, job in ci["jobs"].items() for need in needs(job)}
 

@@ -49,7 +49,8 @@ REPOSITORY = "your-org/flask-service"
 def step(project, workflow: str, job: str, **match) -> dict:
     """The one step of `job` whose fields equal `match` (e.g. id="render")."""
     steps = [
-        s for s in project.yaml(f".github/workflows/{workflow}")["jobs"][job]["steps"]
+        s
+        for s in project.yaml(f".github/workflows/{workflow}")["jobs"][job]["steps"]
         if all(s.get(key) == value for key, value in match.items())
     ]
     assert len(steps) == 1, f"{workflow} {job}: {len(steps)} steps match {match}"
@@ -78,7 +79,11 @@ def run_step(project, script: str, env: dict, tmp_path: Path, check=True) -> tup
     }
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-        cwd=project.path, env=environment, capture_output=True, text=True, timeout=120,
+        cwd=project.path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check:
         assert result.returncode == 0, f"step failed:\n{result.stdout}\n{result.stderr}"
@@ -129,8 +134,12 @@ def ssh_host(tmp_path: Path) -> tuple[Path, dict]:
     host = tmp_path / "host"
     host.mkdir()
     env = {
-        **os.environ, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(tmp_path / "log"),
-        "SSH_HOST": "203.0.113.10", "SSH_USER": "deploy", "DEPLOY_PATH": str(host),
+        **os.environ,
+        "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_LOG": str(tmp_path / "log"),
+        "SSH_HOST": "203.0.113.10",
+        "SSH_USER": "deploy",
+        "DEPLOY_PATH": str(host),
         "RUNNER_TEMP": str(tmp_path),
     }
     return host, env
@@ -163,17 +172,22 @@ print(json.dumps(passing))
 """
 
 
-def certificate(ref="refs/heads/main", commit=COMMIT, repo=REPOSITORY, workflow="ci.yml",
-                trigger="push", runner="github-hosted") -> dict:
+def certificate(
+    ref="refs/heads/main", commit=COMMIT, repo=REPOSITORY, workflow="ci.yml", trigger="push", runner="github-hosted"
+) -> dict:
     """The fields of a Fulcio certificate that gh's JSON output carries and the step reads."""
     signer = f"https://github.com/{repo}/.github/workflows/{workflow}@{ref}"
     return {
         "certificateIssuer": "CN=sigstore-intermediate,O=sigstore.dev",
-        "subjectAlternativeName": signer, "buildSignerURI": signer,
+        "subjectAlternativeName": signer,
+        "buildSignerURI": signer,
         "issuer": "https://token.actions.githubusercontent.com",
-        "buildTrigger": trigger, "githubWorkflowTrigger": trigger,
-        "sourceRepositoryURI": f"https://github.com/{repo}", "sourceRepositoryRef": ref,
-        "sourceRepositoryDigest": commit, "runnerEnvironment": runner,
+        "buildTrigger": trigger,
+        "githubWorkflowTrigger": trigger,
+        "sourceRepositoryURI": f"https://github.com/{repo}",
+        "sourceRepositoryRef": ref,
+        "sourceRepositoryDigest": commit,
+        "runnerEnvironment": runner,
     }
 
 
@@ -183,11 +197,22 @@ def verify_provenance(project, tmp_path, workflow, job, certificates, commit, **
     fakes = fake_commands(tmp_path / "bin", {"gh": FAKE_GH_ATTESTATION.format(python=sys.executable)})
     (tmp_path / "attestations.json").write_text(json.dumps({DIGEST: certificates}))
     step_env = {name: value for name, value in verify["env"].items() if "${{" not in value}
-    return run_step(project, verify["run"], {
-        **step_env, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
-        "ATTESTATIONS": str(tmp_path / "attestations.json"), "REPOSITORY": REPOSITORY,
-        "IMAGE": IMAGE, "DIGEST": DIGEST, "COMMIT": commit, **env,
-    }, tmp_path, check=False)[0]
+    return run_step(
+        project,
+        verify["run"],
+        {
+            **step_env,
+            "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}",
+            "ATTESTATIONS": str(tmp_path / "attestations.json"),
+            "REPOSITORY": REPOSITORY,
+            "IMAGE": IMAGE,
+            "DIGEST": DIGEST,
+            "COMMIT": commit,
+            **env,
+        },
+        tmp_path,
+        check=False,
+    )[0]
 
 
 def printed_variables(output: str) -> dict[tuple[str, str | None], str]:
