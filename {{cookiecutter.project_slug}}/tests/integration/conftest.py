@@ -24,15 +24,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_until_up(base_url, deadline=15.0):
+def wait_for(condition, what, deadline=15.0):
+    """Until condition() is true, checking every 10 ms."""
     end = time.monotonic() + deadline
-    while time.monotonic() < end:
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what}: not within {deadline} s")
+        time.sleep(0.01)
+
+
+def wait_until_up(base_url):
+    def answers():
         try:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{base_url} did not answer within {deadline}s")
+            return False
+
+    wait_for(answers, f"{base_url}/healthz answered")
 
 
 @dataclass
