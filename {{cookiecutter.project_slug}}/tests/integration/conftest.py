@@ -54,6 +54,10 @@ class Server:
     def log_lines(self):
         return self.log.read_text("utf-8").splitlines()
 
+    def count(self, event):
+        """How many lines of the log mention `event`."""
+        return sum(event in line for line in self.log_lines())
+
 
 ENV = {
     "APP_ENV": "production",
@@ -86,7 +90,8 @@ def gunicorn(log: Path, workers: int = 2, **environ):
         )
     server = Server(f"http://127.0.0.1:{port}", port, log, process)
     try:
-        wait_until_up(server.url)
+        wait_until_up(server.url)  # the first worker up
+        wait_for(lambda: server.count("Booting worker") == workers, "all workers up")
         yield server
     finally:
         process.terminate()

@@ -45,7 +45,7 @@ def test_the_corpus_kills_no_worker_and_every_log_line_is_json(server):
     assert probe(server.port)
     assert worker_exits(server) == []
     lines = server.log_lines()
-    assert sum("Booting worker" in line for line in lines) == 2
+    assert server.count("Booting worker") == 2
     for line in lines:
         json.loads(line)
     assert not any('"status": 5' in line for line in lines)
@@ -76,18 +76,15 @@ def test_metrics_stay_exact_and_bounded_as_workers_come_and_go(tmp_path):
         for _ in range(6):  # a worker retires after its second request
             assert probe(server.port, "/version", within=5)
 
-        def count(event):
-            return sum(event in line for line in server.log_lines())
+        def replaced():
+            # The master boots the next worker once it has folded the last one's counts.
+            return server.count("Booting worker") == 1 + server.count("Autorestarting")
 
-        # The master boots the next worker once it has folded the counts of the last.
-        wait_for(
-            lambda: count("Booting worker") == 1 + count("Autorestarting"),
-            "each retired worker replaced",
-        )
+        wait_for(replaced, "each retired worker replaced")
         files = sorted(path.name for path in directory.iterdir())
         with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
             text = response.read().decode()
-        retired = count("Autorestarting")
+        retired = server.count("Autorestarting")
     assert retired >= 3, "too few workers came and went to prove anything"
     counted = 'http_requests_total{method="GET",route="/version",status="200"}'
     assert f"{counted} 6.0" in text
