@@ -298,7 +298,7 @@ def assert_runs_tasks(project, data):
                     program, task = command.split()[1:]
                     assert program == "tasks.py" and task in tasks, command
     if project.context["dependency_audit"] == "pip-audit":
-        assert "--strict" in tasks["audit"][0]
+        assert "--strict" in tasks["audit"][-1]
     assert ("audit" in tasks) == (project.context["dependency_audit"] != "none")
 
 

@@ -33,6 +33,13 @@ GROUPS += " --group pyproject.toml:audit"
 {%- endif %}
 {%- endif %}
 BANDIT = "python -m bandit -c pyproject.toml -r ."
+{%- set audit_sync = "" %}
+{%- if cookiecutter.package_manager == "uv" and cookiecutter.dependency_audit != "none" %}
+{%- set audit_sync = "SYNC_ALL, " %}
+# `install` leaves out the audit tools, two dozen packages no other task uses: `audit`
+# adds them, then audits all that is installed.
+SYNC_ALL = "uv sync --locked --all-groups"
+{%- endif %}
 # What is measured (the package and scripts/) is set in pyproject.toml.
 COVERAGE = "--cov --cov-report=term --cov-report=xml"
 
@@ -120,7 +127,7 @@ def init() -> int:
 TASKS = {
 {%- if cookiecutter.package_manager == "uv" %}
     # uv makes .venv with the Python named in .python-version.
-    "install": ["uv sync --locked --all-groups"],
+    "install": ["uv sync --locked --group test --group lint"],
     "lock": ["uv lock --upgrade"],
 {%- else %}
     "install": [
@@ -149,10 +156,10 @@ TASKS = {
     ],
 {%- if cookiecutter.dependency_audit == "pip-audit" %}
     # The installed packages against PyPI's advisories; --strict: unchecked is failed.
-    "audit": ["python -m pip_audit --strict --skip-editable"],
+    "audit": [{{ audit_sync }}"python -m pip_audit --strict --skip-editable"],
 {%- elif cookiecutter.dependency_audit == "safety" %}
     # Safety's database needs an API key: SAFETY_API_KEY in the environment.
-    "audit": ["python -m safety --stage cicd scan"],
+    "audit": [{{ audit_sync }}"python -m safety --stage cicd scan"],
 {%- endif %}
     "test-unit": [f"python -m pytest tests/unit/ {COVERAGE}"],
     "test-integration": ["python -m pytest tests/integration/"],

@@ -24,15 +24,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_until_up(base_url, deadline=15.0):
+def wait_for(condition, what, deadline=15.0):
+    """Until condition() is true, checking every 10 ms."""
     end = time.monotonic() + deadline
-    while time.monotonic() < end:
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what}: not within {deadline} s")
+        time.sleep(0.01)
+
+
+def wait_until_up(base_url):
+    def answers():
         try:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{base_url} did not answer within {deadline}s")
+            return False
+
+    wait_for(answers, f"{base_url}/healthz answered")
 
 
 @dataclass
@@ -44,6 +53,10 @@ class Server:
 
     def log_lines(self):
         return self.log.read_text("utf-8").splitlines()
+
+    def count(self, event):
+        """How many lines of the log mention `event`."""
+        return sum(event in line for line in self.log_lines())
 
 
 ENV = {
@@ -77,7 +90,8 @@ def gunicorn(log: Path, workers: int = 2, **environ):
         )
     server = Server(f"http://127.0.0.1:{port}", port, log, process)
     try:
-        wait_until_up(server.url)
+        wait_until_up(server.url)  # the first worker up
+        wait_for(lambda: server.count("Booting worker") == workers, "all workers up")
         yield server
     finally:
         process.terminate()

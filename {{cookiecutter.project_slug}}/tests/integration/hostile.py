@@ -140,27 +140,35 @@ class SlowClients:
     def __init__(self, port: int, count: int = 16, pause: float = 0.5):
         self.port, self.pause = port, pause
         self.stop = threading.Event()
+        self.started = threading.Semaphore(0)  # released by each one's first byte
         self.threads = [
             threading.Thread(target=self.dribble, daemon=True) for _ in range(count)
         ]
 
     def dribble(self):
+        started = False
         while not self.stop.is_set():
             try:
                 with socket.create_connection(
                     ("127.0.0.1", self.port), timeout=5
                 ) as sock:
                     for byte in self.HEAD:
+                        sock.send(bytes([byte]))
+                        if not started:
+                            started = True
+                            self.started.release()
                         if self.stop.wait(self.pause):
                             return
-                        sock.send(bytes([byte]))
             except OSError:  # the server gave up on us: again
                 pass
 
     def __enter__(self):
         for thread in self.threads:
             thread.start()
-        time.sleep(1)  # all connected and dribbling
+        for _ in self.threads:  # until all are connected and dribbling
+            if not self.started.acquire(timeout=10):
+                self.__exit__()
+                raise TimeoutError("slow clients could not connect within 10 s")
         return self
 
     def __exit__(self, *exc):

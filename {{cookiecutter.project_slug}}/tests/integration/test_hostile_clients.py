@@ -4,7 +4,6 @@ one."""
 
 import json
 import os
-import time
 
 import pytest
 
@@ -17,7 +16,10 @@ PROBLEM = "application/problem+json"
 
 
 def worker_exits(server) -> list[str]:
-    return [line for line in server.log_lines() if "exited with code" in line]
+    """A worker's own last line, written as it leaves its loop, and the master's when
+    it finds one killed."""
+    exits = ("Worker exiting", "exited with code", "was sent")
+    return [line for line in server.log_lines() if any(e in line for e in exits)]
 
 
 @pytest.mark.parametrize("name", CORPUS)
@@ -41,48 +43,51 @@ def test_the_corpus_kills_no_worker_and_every_log_line_is_json(server):
     for raw, _ in CORPUS.values():
         exchange(server.port, raw)
     assert probe(server.port)
-    time.sleep(0.5)  # an exit is logged by the master a moment later
     assert worker_exits(server) == []
     lines = server.log_lines()
-    assert sum("Booting worker" in line for line in lines) == 2
+    assert server.count("Booting worker") == 2
     for line in lines:
         json.loads(line)
     assert not any('"status": 5' in line for line in lines)
 
 
 def test_slow_clients_starve_no_one(server):
+    # Twice as many as the server has threads (2 workers, 4 each); tests/ of the
+    # template keeps them at it for longer, past the 10 s a head may take.
     with SlowClients(server.port, count=16):
-        probes = []
-        end = time.monotonic() + 5
-        while time.monotonic() < end:
-            probes.append(probe(server.port))
-            time.sleep(0.1)
-    assert len(probes) > 20 and all(probes), f"{probes.count(False)} probes failed"
+        probes = [probe(server.port) for _ in range(20)]
+    assert all(probes), f"{probes.count(False)} of 20 probes failed"
 {%- if cookiecutter.metrics == "prometheus" %}
 
 
 def test_metrics_stay_exact_and_bounded_as_workers_come_and_go(tmp_path):
     import urllib.request
 
-    from .conftest import gunicorn
+    from .conftest import gunicorn, wait_for
 
     directory = tmp_path / "metrics"
     directory.mkdir()
     with gunicorn(
         tmp_path / "gunicorn.log",
-        GUNICORN_MAX_REQUESTS="10",
+        workers=1,
+        GUNICORN_MAX_REQUESTS="2",
         PROMETHEUS_MULTIPROC_DIR=str(directory),
     ) as server:
-        for _ in range(150):
+        for _ in range(6):  # a worker retires after its second request
             assert probe(server.port, "/version", within=5)
-        time.sleep(0.5)  # the last retired worker is reaped
+
+        def replaced():
+            # The master boots the next worker once it has folded the last one's counts.
+            return server.count("Booting worker") == 1 + server.count("Autorestarting")
+
+        wait_for(replaced, "each retired worker replaced")
+        files = sorted(path.name for path in directory.iterdir())
         with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
             text = response.read().decode()
-        files = sorted(path.name for path in directory.iterdir())
-        restarts = sum("Booting worker" in line for line in server.log_lines()) - 2
-    assert restarts >= 10, "too few workers came and went to prove anything"
+        retired = server.count("Autorestarting")
+    assert retired >= 3, "too few workers came and went to prove anything"
     counted = 'http_requests_total{method="GET",route="/version",status="200"}'
-    assert f"{counted} 150.0" in text
-    # Two files per live worker (counter, histogram), two archives and the lock.
-    assert len(files) <= 2 * 2 + 3, files
+    assert f"{counted} 6.0" in text
+    # Two files for the live worker (counter, histogram), two archives and the lock.
+    assert len(files) <= 2 + 3, files
 {%- endif %}

@@ -1,3 +1,6 @@
+"""Fixtures of the unit tests: the app, its test client, and local HTTP servers. The
+integration tests serve the app for real and import none of it."""
+
 import threading
 from http.server import ThreadingHTTPServer
 
