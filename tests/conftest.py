@@ -1,4 +1,5 @@
 import os
+import random
 import sys
 from pathlib import Path
 
@@ -12,6 +13,38 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 # One uv cache for every project the tests install, the baked projects' own `uv sync` included.
 os.environ.setdefault("UV_CACHE_DIR", str(UV_CACHE))
+
+
+# The costliest parametrized tests (each installs a project or builds an image) are marked
+# `sample(k)`: a run takes k of their cases, the same on every xdist worker (they inherit the seed
+# from the first process), a different k on another day. FLASK_CICD_FULL=1 runs every case: the
+# template's CI does, nightly and in the weekly refresh.
+FULL = os.environ.get("FLASK_CICD_FULL") == "1"
+os.environ.setdefault("FLASK_CICD_SAMPLE_SEED", str(random.randrange(2**32)))
+SEED = int(os.environ["FLASK_CICD_SAMPLE_SEED"])
+
+
+def pytest_report_header():
+    if FULL:
+        return "sampled tests: every case (FLASK_CICD_FULL=1)"
+    return f"sampled tests: seed {SEED} (FLASK_CICD_SAMPLE_SEED={SEED} repeats it; FLASK_CICD_FULL=1 runs every case)"
+
+
+def pytest_collection_modifyitems(config, items):
+    if FULL:
+        return
+    cases: dict[str, list] = {}
+    for item in items:
+        if item.get_closest_marker("sample"):
+            cases.setdefault(item.nodeid.partition("[")[0], []).append(item)
+    dropped = []
+    for test, its_cases in sorted(cases.items()):
+        k = its_cases[0].get_closest_marker("sample").args[0]
+        kept = random.Random(f"{SEED}:{test}").sample(sorted(item.nodeid for item in its_cases), min(k, len(its_cases)))
+        dropped += [item for item in its_cases if item.nodeid not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -148,6 +148,7 @@ def error_lines(logs):
 
 
 @pytest.mark.container
+@pytest.mark.sample(2)
 @pytest.mark.parametrize("row", COMBINATIONS, ids=combination_id)
 def test_image_builds_and_runs_healthy_as_non_root_and_stops_on_sigterm(cookies, row):
     project = bake(

@@ -47,6 +47,7 @@ COMBINATIONS = [
 
 
 @pytest.mark.slow
+@pytest.mark.sample(1)
 @pytest.mark.parametrize("overrides", COMBINATIONS)
 def test_project_passes_its_own_checks(cookies, overrides):
     project = bake(cookies, **overrides)
@@ -83,6 +84,7 @@ def test_uv_lock_matches_pyproject(cookies, overrides):
 LOCKED_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
 
 
+@pytest.mark.sample(2)
 @pytest.mark.parametrize(
     "overrides",
     [

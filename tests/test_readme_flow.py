@@ -25,6 +25,7 @@ def newcomer(project, tmp_path, python_version: str):
 
 
 @pytest.mark.slow
+@pytest.mark.sample(1)
 @pytest.mark.parametrize("answers", FLOWS)
 def test_the_readme_runs_as_written(cookies, tmp_path, answers):
     project = bake(cookies, python_versions=PYTHONS, **answers)

@@ -42,3 +42,13 @@ def test_template_workflow_runs_the_readme_test_command():
     assert "bash dev.sh test" in readme.split("\n## ")[0]
     assert "run: bash dev.sh test" in workflow
     assert "exec bash dev.sh test" in ci_run
+
+
+def test_the_nightly_run_and_the_refresh_take_every_case_of_the_sampled_tests():
+    template = yaml.safe_load((ROOT / ".github/workflows/template.yml").read_text("utf-8"))
+    assert template[True]["schedule"]  # PyYAML reads the key `on` as True
+    (step,) = [s for s in template["jobs"]["test"]["steps"] if s.get("run") == "bash dev.sh test"]
+    assert step["env"]["FLASK_CICD_FULL"] == "${{ github.event_name == 'schedule' && '1' || '' }}"
+    refresh = yaml.safe_load((ROOT / ".github/workflows/refresh.yml").read_text("utf-8"))
+    (step,) = [s for s in refresh["jobs"]["refresh"]["steps"] if s.get("run") == "bash dev.sh test"]
+    assert step["env"]["FLASK_CICD_FULL"] == "1"

@@ -120,6 +120,7 @@ def runner_steps(project, job: dict) -> tuple[dict, list[dict]]:
 
 
 @pytest.mark.slow
+@pytest.mark.sample(1)
 @pytest.mark.parametrize(
     "row",
     [
