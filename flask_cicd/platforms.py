@@ -7,6 +7,7 @@ value's folder is what adding a target or a registry takes (and its choice in co
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -39,15 +40,59 @@ REGISTRY_FACTS = {
 }
 
 
+# The templates each folder must hold beside its facts.
+TEMPLATES = {"targets": ["deploy.j2", "readme.j2"], "registries": ["login.j2"]}
+# What facts that reach shell scripts and workflow keys may hold: they are written unquoted.
+NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # a GitHub secret or variable
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+IMAGE = re.compile(r"^(?:[a-z0-9.:/_<>-]|\$\{\{ vars\.[A-Z][A-Z0-9_]* \}\})+$")
+CLOUDS = {"", "aws", "gcp", "azure"}
+
+
+def problems(facts: dict, defaults: dict) -> list[str]:
+    """What is wrong with a folder's stated facts, one phrase each."""
+    found = [f"unknown facts {', '.join(sorted(set(facts) - set(defaults)))}"] if set(facts) - set(defaults) else []
+    found += [
+        f"{name} must be {type(defaults[name]).__name__}, not {value!r}"
+        for name, value in facts.items()
+        if name in defaults and type(value) is not type(defaults[name])
+    ]
+    if found:
+        return found
+    names = [*facts.get("secrets", {}), *facts.get("read_secrets", {}), *facts.get("identity", {}).values()]
+    names += [setting.get("name", "") for setting in facts.get("settings", [])]
+    found += [f"{name!r} is not a secret's or variable's name (A-Z, 0-9, _)" for name in names if not NAME.match(name)]
+    if facts.get("push_environment") and not ENVIRONMENT.match(facts["push_environment"]):
+        found.append(f"push_environment {facts['push_environment']!r} is not an environment's name")
+    if "image" in defaults and not IMAGE.match(facts.get("image", "")):
+        found.append(f"image {facts.get('image', '')!r} is not an image name (with <owner>, <slug>, ${{{{ vars.X }}}})")
+    if facts.get("cloud", "") not in CLOUDS:
+        found.append(f"cloud {facts['cloud']!r} is not one of {', '.join(sorted(CLOUDS - {''}))}")
+    for setting in facts.get("settings", []):
+        if set(setting) != {"kind", "name", "what"} or setting["kind"] not in ("secret", "variable"):
+            found.append(f"a setting is {{kind = secret|variable, name, what}}, not {setting!r}")
+    texts = [*facts.get("secrets", {}).values(), *facts.get("read_secrets", {}).values(), facts.get("title", "")]
+    found += [f"{text!r} is not one line" for text in texts if not isinstance(text, str) or "\n" in text]
+    return found
+
+
 def read_folders(kind: str, file: str, facts: dict, root: Path = ROOT) -> dict[str, dict]:
-    """Each folder of `kind` (targets, registries) by name: its `file`'s facts over `facts`."""
+    """Each folder of `kind` (targets, registries) by name: its `file`'s facts over `facts`.
+    A fact of the wrong type or form, or a missing file, stops every bake with the folder named."""
     found = {}
-    for folder in sorted((root / kind).iterdir()):
+    for folder in sorted(path for path in (root / kind).iterdir() if path.is_dir()):
         path = folder / file
-        stated = tomllib.loads(path.read_text("utf-8"))
-        unknown = set(stated) - set(facts)
-        if unknown:
-            raise ValueError(f"{path.relative_to(root)}: unknown facts {', '.join(sorted(unknown))}")
+        where = path.relative_to(root).as_posix()
+        missing = [name for name in [file, *TEMPLATES[kind]] if not (folder / name).is_file()]
+        if missing:
+            raise ValueError(f"{folder.relative_to(root).as_posix()}: missing {', '.join(missing)}")
+        try:
+            stated = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{where}: {error}") from None
+        wrong = problems(stated, facts)
+        if wrong:
+            raise ValueError(f"{where}: {'; '.join(wrong)}")
         found[folder.name] = {**facts, **stated, "name": folder.name, "folder": f"{kind}/{folder.name}"}
     return found
 

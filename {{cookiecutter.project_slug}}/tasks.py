@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess  # nosec B404 - runs this project's own tools with fixed arguments
 import sys
 from importlib.util import find_spec
@@ -108,9 +109,21 @@ def init() -> int:
     if not git:
         print("git is not installed or not on PATH", file=sys.stderr)
         return 127
-    quiet = {"cwd": HERE, "stderr": subprocess.DEVNULL}
-    if subprocess.call([git, "rev-parse"], **quiet):  # nosec B603 - fixed commands
+    top = subprocess.run(  # nosec B603 - fixed commands
+        [git, "rev-parse", "--show-toplevel"], cwd=HERE, capture_output=True, text=True
+    )
+    if top.returncode:
         subprocess.check_call([git, "init", "-q", "-b", MAIN_BRANCH], cwd=HERE)  # nosec
+    elif Path(top.stdout.strip()).resolve() != HERE.resolve():
+        # Its hook would lint every commit of that repository with this tasks.py, and
+        # GitHub reads workflows only at a repository's root.
+        print(
+            f"{HERE} is inside the git repository {top.stdout.strip()}: move the"
+            " project out of it (it is meant to be a repository of its own),"
+            " then run init again",
+            file=sys.stderr,
+        )
+        return 1
     hooks = subprocess.check_output(  # nosec B603
         [git, "rev-parse", "--git-path", "hooks"], cwd=HERE, text=True
     )
@@ -197,7 +210,15 @@ def call(argv: list[str], env: dict[str, str] | None) -> int:
     elif not shutil.which(program):
         print(f"{program} is not installed or not on PATH", file=sys.stderr)
         return 127
-    return subprocess.call([program, *args], cwd=HERE, env=env)  # nosec B603
+    child = subprocess.Popen([program, *args], cwd=HERE, env=env)  # nosec B603
+    # Stopping tasks.py stops its command: SIGTERM is passed on, and Ctrl-C, which the
+    # command gets too, waits for it to finish stopping instead of leaving a traceback.
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def main(tasks: list[str]) -> int:

@@ -1,7 +1,12 @@
 """tasks.py: .env for local runs, the project's own interpreter for the tools."""
 
 import importlib.util
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +85,52 @@ def test_install_refuses_a_python_of_the_system(tasks, monkeypatch, tmp_path, ca
     monkeypatch.delenv("CI", raising=False)
     assert tasks.check_python() == 1
     assert "No .venv here" in capsys.readouterr().out
+
+
+def git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="init needs git")
+def test_init_leaves_an_enclosing_repository_alone(tmp_path):
+    outer = tmp_path / "monorepo"
+    project = outer / "services" / "this"
+    project.mkdir(parents=True)
+    git("init", "-q", cwd=outer)
+    (project / "tasks.py").write_text(
+        (PROJECT / "tasks.py").read_text("utf-8"), "utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "tasks.py", "init"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "is inside the git repository" in result.stderr
+    assert not (outer / ".git" / "hooks" / "pre-commit").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM is sent only on POSIX")
+def test_sigterm_to_tasks_py_stops_its_command(tmp_path):
+    pid_file = tmp_path / "pid"
+    command = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid()));"
+        " time.sleep(60)"
+    )
+    runner = (
+        f"import sys; sys.path.insert(0, {str(PROJECT)!r}); import tasks; "
+        f"sys.exit(tasks.call([sys.executable, '-c', {command!r}], None))"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", runner])
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the command did not start"
+        time.sleep(0.01)
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=10)  # it returns once its command has stopped
+    child = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(500):  # reaped by then: its parent waited for it
+            os.kill(child, 0)
+            time.sleep(0.01)
