@@ -42,6 +42,9 @@ def chain(job: str, needs: dict[str, list[str]]) -> list[list[str]]:
 
 
 def main(argv: list[str]) -> int:
+    if any("=" not in arg for arg in argv):
+        print(__doc__.strip(), file=sys.stderr)  # --help, or a word that is not NAME=VALUE
+        return 0 if argv in (["-h"], ["--help"]) else 2
     extra = dict(arg.split("=", 1) for arg in argv)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

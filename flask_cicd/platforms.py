@@ -62,6 +62,10 @@ def problems(facts: dict, defaults: dict) -> list[str]:
     names = [*facts.get("secrets", {}), *facts.get("read_secrets", {}), *facts.get("identity", {}).values()]
     names += [setting.get("name", "") for setting in facts.get("settings", [])]
     found += [f"{name!r} is not a secret's or variable's name (A-Z, 0-9, _)" for name in names if not NAME.match(name)]
+    if "push_environment" in defaults and not (
+        facts.get("oidc") or facts.get("github_packages") or facts.get("push_environment")
+    ):
+        found.append("a registry that logs in with a stored token keeps it in a push_environment")
     if facts.get("push_environment") and not ENVIRONMENT.match(facts["push_environment"]):
         found.append(f"push_environment {facts['push_environment']!r} is not an environment's name")
     if "image" in defaults and not IMAGE.match(facts.get("image", "")):

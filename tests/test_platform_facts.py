@@ -43,8 +43,19 @@ def test_a_copy_of_a_registry_is_read_and_stray_files_are_skipped(tmp_path):
         (('kind = "variable"', 'kind = "secrte"'), "a setting is"),
         (('title = "Quay.io"', 'title = "Quay.io\\nfoo: bar"'), "is not one line"),
         (('title = "Quay.io"', "title = Quay.io"), "Invalid value"),
+        (('push_environment = "quay"', ""), "keeps it in a push_environment"),
     ],
-    ids=["shell-in-environment", "unknown", "type", "image", "secret-name", "setting-kind", "two-lines", "toml"],
+    ids=[
+        "shell-in-environment",
+        "unknown",
+        "type",
+        "image",
+        "secret-name",
+        "setting-kind",
+        "two-lines",
+        "toml",
+        "token-outside-an-environment",
+    ],
 )
 def test_a_bad_fact_is_refused_naming_the_file(tmp_path, change, complaint):
     old, new = change
