@@ -169,6 +169,8 @@ def test_every_target_and_registry_folder_is_a_choice_and_every_choice_has_one()
 def test_a_fact_a_folder_does_not_know_is_refused(tmp_path):
     (tmp_path / "targets" / "nomad").mkdir(parents=True)
     (tmp_path / "targets" / "nomad" / "target.toml").write_text("oidc = true\nodic = false\n")
+    for template in platforms.TEMPLATES["targets"]:
+        (tmp_path / "targets" / "nomad" / template).write_text("")
     with pytest.raises(ValueError, match="targets/nomad/target.toml: unknown facts odic"):
         platforms.read_folders("targets", "target.toml", platforms.TARGET_FACTS, root=tmp_path)
 
