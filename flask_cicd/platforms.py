@@ -11,7 +11,7 @@ import re
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]  # the template: this package's parent
+from flask_cicd.answers import ENVIRONMENT, ROOT
 
 # Every fact a target.toml may state, and its value when the file says nothing.
 TARGET_FACTS = {
@@ -44,7 +44,6 @@ REGISTRY_FACTS = {
 TEMPLATES = {"targets": ["deploy.j2", "readme.j2"], "registries": ["login.j2"]}
 # What facts that reach shell scripts and workflow keys may hold: they are written unquoted.
 NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # a GitHub secret or variable
-ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 IMAGE = re.compile(r"^(?:[a-z0-9.:/_<>-]|\$\{\{ vars\.[A-Z][A-Z0-9_]* \}\})+$")
 CLOUDS = {"", "aws", "gcp", "azure"}
 

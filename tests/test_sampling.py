@@ -4,6 +4,7 @@ and every case with FLASK_CICD_FULL=1."""
 import os
 import subprocess
 import sys
+from functools import cache
 
 from helpers import ROOT
 
@@ -14,6 +15,7 @@ SAMPLED = {  # test -> k
 }
 
 
+@cache  # both tests collect seed 1: once per worker
 def collected(**env: str) -> list[str]:
     files = sorted({test.partition("::")[0] for test in SAMPLED})
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_CICD_")}
