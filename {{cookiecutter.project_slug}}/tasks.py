@@ -29,17 +29,22 @@ MAIN_BRANCH = "{{ branches[-1] if branches else "main" }}"
 # One resolution for every platform and every Python from the oldest on, with hashes.
 COMPILE = f"uv pip compile --universal --generate-hashes --python-version {OLDEST}"
 GROUPS = "--group pyproject.toml:test --group pyproject.toml:lint"
+GROUPS += " --group pyproject.toml:bandit"
 {%- if cookiecutter.dependency_audit != "none" %}
 GROUPS += " --group pyproject.toml:audit"
 {%- endif %}
 {%- endif %}
 BANDIT = "python -m bandit -c pyproject.toml -r ."
 {%- set audit_sync = "" %}
-{%- if cookiecutter.package_manager == "uv" and cookiecutter.dependency_audit != "none" %}
+{%- if cookiecutter.package_manager == "uv" %}
+# `install` leaves out bandit's and the audit's groups, dozens of packages no test uses
+# (and structlog imports bandit's rich wherever it is installed): those tasks add them.
+SYNC = "uv sync --locked --group test --group lint"
+{%- if cookiecutter.dependency_audit != "none" %}
 {%- set audit_sync = "SYNC_ALL, " %}
-# `install` leaves out the audit tools, two dozen packages no other task uses: `audit`
-# adds them, then audits all that is installed.
+# `audit` installs every group, then audits all that is installed.
 SYNC_ALL = "uv sync --locked --all-groups"
+{%- endif %}
 {%- endif %}
 # What is measured (the package and scripts/) is set in pyproject.toml.
 COVERAGE = "--cov --cov-report=term --cov-report=xml"
@@ -140,7 +145,7 @@ def init() -> int:
 TASKS = {
 {%- if cookiecutter.package_manager == "uv" %}
     # uv makes .venv with the Python named in .python-version.
-    "install": ["uv sync --locked --group test --group lint"],
+    "install": [SYNC],
     "lock": ["uv lock --upgrade"],
 {%- else %}
     "install": [
@@ -163,6 +168,9 @@ TASKS = {
 {%- endif %}
     # A JSON report to keep, SARIF for code scanning, then the findings, failing on any.
     "bandit": [
+{%- if cookiecutter.package_manager == "uv" %}
+        f"{SYNC} --group bandit",
+{%- endif %}
         f"{BANDIT} -q --exit-zero -f json -o bandit-report.json",
         f"{BANDIT} -q --exit-zero -f sarif -o bandit.sarif",
         BANDIT,
