@@ -1,10 +1,13 @@
 """The Jinja extension that cookiecutter loads (`_extensions` in cookiecutter.json): the parsed
 answers, safe quoting and pinned actions, as filters and globals for the templates; and GitHub's
 own `${{ ... }}` expressions kept away from Jinja. And two speed-ups for cookiecutter's rendering:
-compiled templates cached on disk, and names without Jinja not compiled at all."""
+compiled templates cached on disk, names without Jinja not compiled at all, and the project's
+files known for text without asking a classifier."""
 
 import hashlib
+import os
 import re
+import sys
 from functools import cache, cached_property, partial
 from pathlib import Path
 from types import CodeType
@@ -37,7 +40,7 @@ from flask_cicd.platforms import (
     image,
     image_shown,
 )
-from flask_cicd.pruning import kept, post_generation
+from flask_cicd.pruning import TEMPLATE_PROJECT, kept, post_generation, prunable_files
 from flask_cicd.quoting import dockerfile_quoted, quoted
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
@@ -209,7 +212,46 @@ def get_template(environment, get, name, parent=None, globals=None):
     if not isinstance(environment.loader, ChoiceLoader):
         own = FileSystemLoader([ROOT / "macros", ROOT])
         environment.loader = ChoiceLoader([environment.loader, own] if environment.loader else [own])
+    if parent is None and name in prunable_files():  # a project file, as cookiecutter asks for it
+        return Prunable(partial(get, name, parent, globals), name)
     return get(name, parent, globals)
+
+
+class Prunable:
+    """A project file that some answers prune, loaded and rendered only for answers that keep it:
+    for the others it is written empty, and the post-generation hook removes it."""
+
+    def __init__(self, load, name: str):
+        self.load = load
+        self.name = name
+
+    def render(self, *args, **context) -> str:
+        answers = context.get("cookiecutter")
+        if answers is not None and not kept(self.name, answers):
+            return ""
+        return self.load().render(*args, **context)
+
+
+class TextUnlessBinary:
+    """cookiecutter's is_binary for the files it renders, the project's own answered first: a file
+    that reads as UTF-8 without a NUL is text (every file cookiecutter renders here has Jinja in
+    it, see _copy_without_render). binaryornot's trained classifier, which cookiecutter asks about
+    every file, cost a bake about 10 ms (a sixth of its instructions); it decides for other files."""
+
+    def __init__(self, classifier, project=TEMPLATE_PROJECT):
+        self.classifier = classifier
+        self.project = os.path.join(project, "")
+
+    def __call__(self, path) -> bool:
+        if not os.path.abspath(path).startswith(self.project):  # cookiecutter works in the project
+            return self.classifier(path)
+        with open(path, "rb") as file:
+            data = file.read()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        return b"\0" in data
 
 
 class AnswersExtension(Extension):
@@ -232,6 +274,9 @@ class AnswersExtension(Extension):
             fill=fill,
         )
         environment.bytecode_cache = bytecode_cache(environment)
+        generate = sys.modules.get("cookiecutter.generate")  # loaded by cookiecutter, not Jinja alone
+        if generate and not isinstance(generate.is_binary, TextUnlessBinary):
+            generate.is_binary = TextUnlessBinary(generate.is_binary)
         environment.get_template = partial(get_template, environment, environment.get_template)
         environment.from_string = partial(from_string, environment, jinja_starts(environment))
         environment.globals.update(

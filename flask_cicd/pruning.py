@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 
 from flask_cicd.answers import ROOT, Environment, check_environments, lock_files, stale_locks_warning
 from flask_cicd.pipeline import self_hosted_labels
@@ -73,6 +74,13 @@ def baked_path(relative: str, answers: dict) -> str:
 
 def paths_to_prune(answers: dict) -> list[str]:
     """The paths KEPT_WHEN switches off for these answers, then the folders they leave empty."""
+    # Worked out once per set of answers: the bake asks for each kept() in its templates.
+    return list(pruned_for(tuple((name, value) for name, value in answers.items() if isinstance(value, str))))
+
+
+@cache
+def pruned_for(answers: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    answers = dict(answers)
     pruned = [path for path, keep in KEPT_WHEN.items() if not keep(answers)]
     folders = sorted({path.rpartition("/")[0] for path in pruned} - {""})
     while folders:
@@ -82,7 +90,20 @@ def paths_to_prune(answers: dict) -> list[str]:
             pruned.append(folder)
             if "/" in folder:
                 folders.append(folder.rpartition("/")[0])
-    return [baked_path(path, answers) for path in pruned]
+    return tuple(baked_path(path, answers) for path in pruned)
+
+
+@cache
+def prunable_files() -> frozenset[str]:
+    """The project's files that some answers prune (KEPT_WHEN's, and those in its folders), named
+    as cookiecutter names them: a bake need not render them for answers that prune them."""
+    files = set()
+    for path in KEPT_WHEN:
+        found = TEMPLATE_PROJECT / path
+        files.update(
+            [path] if not found.is_dir() else (p.relative_to(TEMPLATE_PROJECT).as_posix() for p in found.rglob("*"))
+        )
+    return frozenset(files)
 
 
 def kept(path: str, answers: dict) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from cookiecutter.environment import StrictEnvironment
 from helpers import COOKIECUTTER_JSON, ROOT
 
-from flask_cicd import extension
+from flask_cicd import extension, pruning
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +117,42 @@ def test_the_pre_generation_hook_imports_only_sys():
     # process does not import answers.py, nor what it needs.
     hook = (ROOT / "hooks" / "pre_gen_project.py").read_text("utf-8")
     assert [line for line in hook.splitlines() if line.startswith(("import ", "from "))] == ["import sys"]
+
+
+@pytest.mark.parametrize(
+    ("content", "binary"),
+    [
+        pytest.param("name: {{ cookiecutter.project_slug }} é\n".encode(), False, id="utf-8-text"),
+        pytest.param(b"GIF89a\x01\x00\x01\x00\x80\xff\x00", True, id="not-utf-8"),
+        pytest.param(b"plain\x00ascii", True, id="nul"),
+    ],
+)
+def test_project_files_are_told_binary_without_the_classifier(tmp_path, monkeypatch, content, binary):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    for folder in (project, elsewhere):
+        folder.mkdir()
+        (folder / "file").write_bytes(content)
+    asked = []
+    is_binary = extension.TextUnlessBinary(lambda path: asked.append(path) or "the classifier's", project)
+    monkeypatch.chdir(project)  # cookiecutter asks with paths relative to the project template
+    assert is_binary("file") is binary
+    assert asked == []
+    assert is_binary(str(elsewhere / "file")) == "the classifier's"
+
+
+def test_a_bake_loads_no_template_its_answers_prune(cookies, monkeypatch):
+    loaded = []
+    get_source = jinja2.FileSystemLoader.get_source
+    monkeypatch.setattr(
+        jinja2.FileSystemLoader,
+        "get_source",
+        lambda self, environment, name: loaded.append(name) or get_source(self, environment, name),
+    )
+    result = cookies.bake(extra_context={"deploy_target": "ecs", "container_registry": "ecr"})
+    assert result.exit_code == 0, result.exception
+    prunable = pruning.prunable_files()
+    pruned = {name for name in prunable if not pruning.kept(name, result.context)}
+    assert "deploy/ssh-compose/deploy.sh" in pruned and "deploy/ecs/task-definition.json" not in pruned
+    assert not pruned & set(loaded), "a pruned file's template was loaded"
+    assert "deploy/ecs/task-definition.json" in loaded
+    assert (result.project_path / "deploy" / "ecs" / "task-definition.json").read_text("utf-8").startswith("{")
