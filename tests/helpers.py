@@ -161,6 +161,7 @@ class Baked:
     path: Path
     context: dict
     python: Path | None = None
+    uv_python: str = ""  # the Python a uv project's .venv was made from
     # The WSGI app `serve` runs unless told another: the project's own (`wsgi_app`) unless set.
     app: str = ""
 
@@ -239,7 +240,10 @@ class Baked:
         uv project, by `python -m venv` for a pip one); returns its python, as `install` does."""
         python = find_python(answers.python_versions(self.context["python_versions"]))
         if self.context["package_manager"] == "uv":
-            self.run(python, "tasks.py", "install", env={"UV_PYTHON": python})  # uv makes .venv from it
+            # uv makes .venv from it; the tasks that add groups (bandit, audit) keep to it, as CI's
+            # setup-uv does, rather than look for .python-version's Python, which may be missing here.
+            self.uv_python = python
+            self.run(python, "tasks.py", "install", env={"UV_PYTHON": python})
         else:
             self.run(python, "-m", "venv", ".venv")
         self.python = self.path / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -251,6 +255,7 @@ class Baked:
         """`python tasks.py TASK...`: with the environment's python once installed, else with the
         tests' own (tasks.py itself needs only the standard library)."""
         command = [str(self.python or sys.executable), "tasks.py", *tasks]
+        env = {"UV_PYTHON": self.uv_python, **(env or {})} if self.uv_python else env
         if check:
             return self.run(*command, env=env)
         return subprocess.run(
