@@ -37,8 +37,13 @@ GROUPS += " --group pyproject.toml:audit"
 BANDIT = "python -m bandit -c pyproject.toml -r ."
 {%- set audit_sync = "" %}
 {%- if cookiecutter.package_manager == "uv" %}
+{%- if cookiecutter.dependency_audit != "none" %}
 # `install` leaves out bandit's and the audit's groups, dozens of packages no test uses
 # (and structlog imports bandit's rich wherever it is installed): those tasks add them.
+{%- else %}
+# `install` leaves out bandit's group, a dozen packages no test uses (and structlog
+# imports bandit's rich wherever it is installed): `bandit` adds it.
+{%- endif %}
 SYNC = "uv sync --locked --group test --group lint"
 {%- if cookiecutter.dependency_audit != "none" %}
 {%- set audit_sync = "SYNC_ALL, " %}
