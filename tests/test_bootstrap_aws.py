@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import bake, free_port
 from validators import tool
+from warm_aws import aws_on_path
 from workflow_steps import DIGEST, REPOSITORY, deploy_job_env, printed_variables, run_step, step
 
 REGION = "eu-west-1"
@@ -29,7 +30,8 @@ ACCOUNT = "123456789012"  # moto's
 
 @pytest.fixture
 def aws(tmp_path):
-    """A fresh moto server; returns the environment that points the aws CLI at it."""
+    """A fresh moto server; returns the environment that points the aws CLI at it, the CLI kept
+    warm (warm_aws.py: the real CLI, its start-up done once)."""
     port = free_port()
     log = (tmp_path / "moto.log").open("w")
     server = subprocess.Popen(
@@ -51,7 +53,6 @@ def aws(tmp_path):
         "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     deadline = time.monotonic() + 30
     while True:
@@ -64,7 +65,8 @@ def aws(tmp_path):
     urllib.request.urlopen(
         urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/recorder/start-recording", method="POST")
     )
-    yield env
+    with aws_on_path(tmp_path / "warm_aws") as path:
+        yield {**env, **path}
     server.terminate()
     server.wait(timeout=10)
     log.close()

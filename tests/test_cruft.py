@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import ROOT
 
 GIT_ENV = {
@@ -51,6 +52,7 @@ def template_copy(where: Path) -> Path:
     return where
 
 
+@pytest.mark.long
 def test_cruft_update_brings_template_fixes_and_keeps_the_projects_own(tmp_path):
     cruft = [sys.executable, "-m", "cruft"]
     template = template_copy(tmp_path / "template")

@@ -40,6 +40,7 @@ def test_each_target_meets_every_shape_and_notify():
         assert {pair["notify"] for pair in rows} == set(NOTIFY), target
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("target", CHOICES["deploy_target"])
 def test_every_target_and_registry_bakes_valid_workflows(cookies, target):
     """All of a target's registry pairs in one go: zizmor and the schema check run once."""

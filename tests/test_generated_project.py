@@ -84,6 +84,7 @@ def test_uv_lock_matches_pyproject(cookies, overrides):
 LOCKED_ANSWERS = ("code_style", "dependency_audit", "metrics", "error_tracking")
 
 
+@pytest.mark.long
 @pytest.mark.sample(2)
 @pytest.mark.parametrize(
     "overrides",

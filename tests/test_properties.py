@@ -268,6 +268,7 @@ SETTINGS = dict(
 )
 
 
+@pytest.mark.long
 def test_cheap_any_answers_are_refused_in_one_line_or_bake_files_that_parse():
     outcomes: Counter = Counter()
 

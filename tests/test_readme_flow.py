@@ -58,6 +58,7 @@ def test_the_hook_stops_a_commit_that_fails_the_lint(cookies, tmp_path):
     assert result.returncode != 0 and "No module named black" in result.stderr
 
 
+@pytest.mark.long
 def test_an_old_python_is_refused_before_anything_is_installed(cookies, tmp_path):
     """The pip flow on a Python older than requires-python: one clear line, not 60 packages
     installed and then pip's resolver error."""

@@ -356,6 +356,7 @@ VALIDATED = {
 }
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("group", VALIDATED)
 def test_validators_accept_the_generated_files(baked, group):
     projects = [baked(**deployable(row)) for row in VALIDATED[group]]
