@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 
-from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, per_request, security
+from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, per_request, request_id, security
 from .config import load_config
 from .logs import configure_logging
 
@@ -38,6 +38,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
 class App(Flask):
     request_class = errors.Request
+    response_class = request_id.Response
     session_interface = CookieSessions()
 
     def make_default_options_response(self) -> Response:

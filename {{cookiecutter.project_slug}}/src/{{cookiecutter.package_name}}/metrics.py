@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
-
 from flask import Flask, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,

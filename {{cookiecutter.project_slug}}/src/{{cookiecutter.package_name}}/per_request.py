@@ -13,7 +13,7 @@ from time import perf_counter
 from flask import Flask
 
 from .logs import REQUEST_ID
-from .request_id import ACCEPTED_ID, HEADER, ForgetAfter, forget
+from .request_id import ACCEPTED_ID, HEADER, forget
 from .security import CACHE_CONTROL, api_headers
 
 
@@ -34,7 +34,8 @@ class PerRequest:
         if request_id is None or not ACCEPTED_ID.match(request_id):
             # secrets.token_hex(16) minus two calls; uuid4 takes four times as long.
             request_id = os.urandom(16).hex()
-        REQUEST_ID.set(request_id)  # in every log line until the body is sent
+        # In every log line until the server closes the body (request_id.Response).
+        REQUEST_ID.set(request_id)
         answered = rule = None
 
         def start_response_wrapped(status, headers, exc_info=None):
@@ -53,7 +54,7 @@ class PerRequest:
             return start_response(status, headers, exc_info)
 
         try:
-            body = self.wsgi_app(environ, start_response_wrapped)
+            return self.wsgi_app(environ, start_response_wrapped)
         except BaseException:
             forget()
             raise
@@ -62,4 +63,3 @@ class PerRequest:
             if answered is not None and self.metrics is not None:
                 seconds = perf_counter() - started
                 self.metrics.count(environ["REQUEST_METHOD"], rule, answered, seconds)
-        return ForgetAfter(body)
