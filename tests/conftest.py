@@ -88,6 +88,11 @@ import time
 
 from flask import request
 
+from {RENDERED_DEFAULTS["package_name"]} import metrics
+
+# How often a worker writes its counts, for tests that need it never, before the app loads.
+metrics.FLUSH_SECONDS = float(os.environ.get("TEST_FLUSH_SECONDS", metrics.FLUSH_SECONDS))
+
 from {RENDERED_DEFAULTS["package_name"]}.wsgi import app
 
 

@@ -67,10 +67,14 @@ def test_worker_churn_keeps_metrics_exact_and_their_directory_bounded(service, t
             answered = list(pool.map(lambda _: hostile.probe(server.port, "/test/pid", within=10), range(400)))
         time.sleep(1)  # the last retired workers are reaped
         files = sorted(path.name for path in directory.iterdir())
-        _, _, body = server.request("GET", "/metrics")
+        # The live workers write what they counted every second.
+        counted = 'http_requests_total{method="GET",route="/test/pid",status="200"} 400.0'
+        deadline = time.monotonic() + 10
+        while counted not in server.request("GET", "/metrics")[2].decode():
+            assert time.monotonic() < deadline, "the counts never added up to 400"
+            time.sleep(0.2)
         restarts = server.log.read_text().count("Booting worker") - 3
     assert all(answered)
     assert restarts >= 20, "too few workers came and went to prove anything"
-    assert 'http_requests_total{method="GET",route="/test/pid",status="200"} 400.0' in body.decode()
     # A counter and a histogram file per live worker, an archive of each, and the lock.
     assert len(files) <= 3 * 2 + 3, files

@@ -156,23 +156,52 @@ def scrape(server) -> dict[str, float]:
     return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines)}
 
 
-def test_metrics_count_the_requests_of_every_worker(service):
+PID_LABELS = '{method="GET",route="/test/pid",status="200"}'
+
+
+def sixty_requests(server) -> None:
+    """60 GET /test/pid from 6 threads, answered by more than one worker."""
+
     def worker_pid(_):
         status, _, body = server.request("GET", "/test/pid")
         return status, json.loads(body)["pid"]
 
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(worker_pid, range(60)))
+    assert {status for status, _ in answers} == {200}
+    assert len({pid for _, pid in answers}) > 1, "one worker served all: nothing proved"
+
+
+def test_metrics_count_the_requests_of_every_worker(service):
     with service.serve() as server:
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            answers = list(pool.map(worker_pid, range(60)))
-        assert {status for status, _ in answers} == {200}
-        assert len({pid for _, pid in answers}) > 1, "one worker served all: nothing proved"
-        labels = '{method="GET",route="/test/pid",status="200"}'
+        sixty_requests(server)
+        # Each worker writes its counts every second: then any worker's scrape has them all.
+        deadline = time.monotonic() + 10
+        while scrape(server).get(f"http_requests_total{PID_LABELS}") != 60:
+            assert time.monotonic() < deadline, "the workers' counts never added up to 60"
+            time.sleep(0.2)
         for _ in range(6):  # whichever worker answers the scrape
             found = scrape(server)
-            assert found[f"http_requests_total{labels}"] == 60
-            assert found[f"http_request_duration_seconds_count{labels}"] == 60
+            assert found[f"http_requests_total{PID_LABELS}"] == 60
+            assert found[f"http_request_duration_seconds_count{PID_LABELS}"] == 60
             assert found["process_resident_memory_bytes"] > 0
             assert found["process_cpu_seconds_total"] > 0
+
+
+def test_metrics_lose_no_count_to_a_reload(service):
+    # A worker writes its counts only when it answers /metrics or exits (worker_exit):
+    # no thread every second here.
+    with service.serve(TEST_FLUSH_SECONDS="3600") as server:
+        before = server.workers()
+        sixty_requests(server)
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while server.workers() & before or len(server.workers()) < 3:
+            assert time.monotonic() < deadline, "the old workers were not replaced"
+            time.sleep(0.1)
+        found = scrape(server)  # by a new worker, which counted nothing yet
+    assert found[f"http_requests_total{PID_LABELS}"] == 60
+    assert found[f"http_request_duration_seconds_count{PID_LABELS}"] == 60
 
 
 PROBLEM = "application/problem+json"

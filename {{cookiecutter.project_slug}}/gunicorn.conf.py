@@ -66,6 +66,12 @@ def post_worker_init(worker):
 {%- if cookiecutter.metrics == "prometheus" %}
 
 
+def worker_exit(server, worker):
+    from {{ cookiecutter.package_name }} import metrics
+
+    metrics.on_worker_exit(worker)
+
+
 def child_exit(server, worker):
     from {{ cookiecutter.package_name }} import metrics
 

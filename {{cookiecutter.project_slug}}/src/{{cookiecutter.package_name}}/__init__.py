@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 
-from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, request_id, security
+from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, per_request, request_id, security
 from .config import load_config
 from .logs import configure_logging
 
@@ -38,6 +38,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
 class App(Flask):
     request_class = errors.Request
+    response_class = request_id.Response
     session_interface = CookieSessions()
 
     def make_default_options_response(self) -> Response:
@@ -62,8 +63,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     # WSGI middleware, each wrapping the app as it is so far.
     security.init_app(app)
-    request_id.init_app(app)
 {%- if cookiecutter.metrics == "prometheus" %}
-    metrics.init_app(app)  # last, so that it times all the rest
+    per_request.init_app(app, metrics.init_app(app))  # last: it times all the rest
+{%- else %}
+    per_request.init_app(app)
 {%- endif %}
     return app

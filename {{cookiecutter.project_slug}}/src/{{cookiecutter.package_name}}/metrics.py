@@ -3,20 +3,24 @@ the process figures of the whole server.
 
 gunicorn runs each worker as its own process: gunicorn.conf.py points
 PROMETHEUS_MULTIPROC_DIR at a fresh directory where every worker keeps its counts, and a
-scrape, whichever worker answers it, adds them all up. When a worker exits, the master
-folds its counts into one archive file per kind (retire_worker), so that neither the
-directory nor the cost of a scrape grows with the number of workers that ever ran.
+scrape, whichever worker answers it, adds them all up. A worker counts its requests in
+memory and writes them there in batches (RequestMetrics). When a worker exits, the
+master folds its counts into one archive file per kind (retire_worker), so that neither
+the directory nor the cost of a scrape grows with the number of workers that ever ran.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
+import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from time import perf_counter
 
+import structlog
 from flask import Flask, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -32,66 +36,110 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
 
 LABELS = ["method", "route", "status"]
+BUCKETS = Histogram.DEFAULT_BUCKETS
 REQUESTS = Counter("http_requests", "HTTP requests answered.", LABELS)
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time taken to answer HTTP requests.", LABELS
+    "http_request_duration_seconds",
+    "Time taken to answer HTTP requests.",
+    LABELS,
+    buckets=BUCKETS,
 )
 # Labels take values from short lists, so that no caller can make endless series.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "<unmatched>"  # 404 and 405: no route template, and never the raw path
+# How often a worker writes its counts, which a worker killed by SIGKILL takes with it.
+FLUSH_SECONDS = 1.0
+
+log = structlog.get_logger(__name__)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> RequestMetrics:
+    """/metrics, and the counter that per_request.py tells of every request."""
+    multiprocess_mode = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+    counter = app.extensions["metrics"] = RequestMetrics(batched=multiprocess_mode)
     registry = REGISTRY
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if multiprocess_mode:
         registry = CollectorRegistry()
         WorkersCollector(registry)
-        # Workers are forked by the gunicorn master (do not use preload_app).
+        # Workers are forked by the gunicorn master (do not use preload_app): each one
+        # loads the app, and so starts this thread, of its own.
         registry.register(ServerProcessCollector(os.getppid()))
+        threading.Thread(target=counter.flush_every, daemon=True).start()
 
     @app.get("/metrics")
     def metrics() -> Response:
+        counter.flush()  # this worker's latest
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
-    app.wsgi_app = RequestMetrics(app.wsgi_app)
+    return counter
+
+
+def on_worker_exit(worker) -> None:
+    """gunicorn's worker_exit hook, in the worker: what it counted since its last flush,
+    written before the master folds its files (retire_worker). A reload (SIGHUP), a
+    graceful stop and worker recycling all pass here."""
+    app = getattr(worker, "wsgi", None)  # None: the app failed to load
+    counter = getattr(app, "extensions", {}).get("metrics")
+    if counter is not None:
+        counter.flush()
 
 
 class RequestMetrics:
-    """WSGI middleware counting and timing every request, at little cost per request."""
+    """Every request counted and timed, at little cost per request.
 
-    def __init__(self, wsgi_app) -> None:
-        self.wsgi_app = wsgi_app
-        # The same few label sets come back again and again: look each up once.
-        self.series: dict[tuple[str, str, str], tuple] = {}
+    A request adds to counts in this process's memory. flush() hands them on to
+    prometheus_client, where in multiprocess mode every count is a locked write to a
+    file, three a request. So under gunicorn, counts are flushed in batches: by a thread
+    every FLUSH_SECONDS, before this worker answers /metrics, and when it exits. Else
+    (tests, a single process) after every request, so that the registry is always exact.
+    """
 
-    def __call__(self, environ, start_response):
-        started = perf_counter()
-        labels = None
+    def __init__(self, batched: bool) -> None:
+        self.batched = batched
+        self.lock = threading.Lock()  # around self.pending
+        self.flushing = threading.Lock()  # one flush at a time, up to the files
+        # Labels -> [seconds in all, then the number of requests in each bucket].
+        self.pending: dict[tuple[str, str, str], list[float]] = {}
 
-        def start_response_counted(status, headers, exc_info=None):
-            nonlocal labels
-            # Flask's request, with the route it matched, is still in the environ here.
-            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
-            method = environ["REQUEST_METHOD"]
-            labels = (
-                method if method in METHODS else "OTHER",
-                rule.rule if rule else UNMATCHED,
-                status[:3],
-            )
-            return start_response(status, headers, exc_info)
+    def count(self, method: str, rule, status: str, seconds: float) -> None:
+        """One request: its method, the werkzeug Rule it matched (or None), its status
+        line and how long it took."""
+        labels = (
+            method if method in METHODS else "OTHER",
+            rule.rule if rule else UNMATCHED,
+            status[:3],
+        )
+        bucket = bisect_left(BUCKETS, seconds)  # the first bound >= seconds
+        with self.lock:
+            counts = self.pending.get(labels)
+            if counts is None:
+                counts = self.pending[labels] = [0.0] * (1 + len(BUCKETS))
+            counts[0] += seconds
+            counts[1 + bucket] += 1
+        if not self.batched:
+            self.flush()
 
-        try:
-            return self.wsgi_app(environ, start_response_counted)
-        finally:
-            if labels is not None:  # else it raised before answering: testing only
-                if labels not in self.series:
-                    self.series[labels] = (
-                        REQUESTS.labels(*labels),
-                        LATENCY.labels(*labels),
-                    )
-                requests, latency = self.series[labels]
-                requests.inc()
-                latency.observe(perf_counter() - started)
+    def flush(self) -> None:
+        with self.flushing:
+            with self.lock:
+                pending, self.pending = self.pending, {}
+            for labels, (seconds, *buckets) in pending.items():
+                REQUESTS.labels(*labels).inc(sum(buckets))
+                # Many observations at once, which Histogram.observe() cannot take:
+                # written to the values it writes one observation to.
+                latency = LATENCY.labels(*labels)
+                latency._sum.inc(seconds)
+                for value, count in zip(latency._buckets, buckets, strict=True):
+                    if count:
+                        value.inc(count)
+
+    def flush_every(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # a full disk, say: these counts are lost, not later ones
+                log.exception("metrics_flush_failed")
 
 
 class WorkersCollector(multiprocess.MultiProcessCollector):

@@ -19,6 +19,7 @@ CORS_MAX_AGE = "600"
 
 
 def init_app(app: Flask) -> None:
+    """ProxyFix and CORS, when configured. The API's headers: per_request.py."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         # Client address, scheme, host, port and prefix as the last `hops` proxies saw.
@@ -30,36 +31,19 @@ def init_app(app: Flask) -> None:
             x_port=hops,
             x_prefix=hops,
         )
-    headers = list(HEADERS)
-    if app.config["HSTS_SECONDS"]:
-        # No redirect to HTTPS here: TLS ends at the proxy, and probes come over HTTP.
-        max_age = app.config["HSTS_SECONDS"]
-        headers.append(("Strict-Transport-Security", f"max-age={max_age}"))
-    app.wsgi_app = ApiHeaders(app.wsgi_app, headers)
     if app.config["CORS_ORIGINS"]:
         app.wsgi_app = Cors(app.wsgi_app, frozenset(app.config["CORS_ORIGINS"]))
 
 
-class ApiHeaders:
-    """WSGI middleware adding `headers` to every response, errors included."""
-
-    def __init__(self, wsgi_app, headers: list[tuple[str, str]]) -> None:
-        self.wsgi_app = wsgi_app
-        self.headers = headers
-        self.headers_and_cache_control = [CACHE_CONTROL, *headers]
-
-    def __call__(self, environ, start_response):
-        def start_response_with_headers(status, headers, exc_info=None):
-            # A plain loop: a generator in any() costs more than the few headers.
-            for name, _ in headers:
-                if name.lower() == "cache-control":  # the view's own
-                    headers.extend(self.headers)
-                    break
-            else:
-                headers.extend(self.headers_and_cache_control)
-            return start_response(status, headers, exc_info)
-
-        return self.wsgi_app(environ, start_response_with_headers)
+def api_headers(config) -> list[tuple[str, str]]:
+    """The headers of every answer but Cache-Control, which a view may set: the app's
+    (per_request.py) and the server's own error answers (server.py)."""
+    headers = list(HEADERS)
+    if config.get("HSTS_SECONDS"):
+        # No redirect to HTTPS here: TLS ends at the proxy, and probes come over HTTP.
+        max_age = config["HSTS_SECONDS"]
+        headers.append(("Strict-Transport-Security", f"max-age={max_age}"))
+    return headers
 
 
 class Cors:

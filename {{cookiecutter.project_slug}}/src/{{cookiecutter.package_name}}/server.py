@@ -33,7 +33,7 @@ from gunicorn import util
 from gunicorn.http import wsgi
 from gunicorn.workers import gthread
 
-from .security import CACHE_CONTROL, HEADERS
+from .security import CACHE_CONTROL, api_headers
 
 HEAD_END = b"\r\n\r\n"
 # Seconds a client has to send a request's head: from connecting, or from its first
@@ -49,14 +49,13 @@ LINGER = 2.0
 class Worker(gthread.ThreadWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        hsts = self.wsgi.config.get("HSTS_SECONDS")
-        headers = [*HEADERS, CACHE_CONTROL]
-        if hsts:
-            headers.append(("Strict-Transport-Security", f"max-age={hsts}"))
+        headers = [*api_headers(self.wsgi.config), CACHE_CONTROL]
         # gunicorn writes its error answers through util.write_error: write ours.
         util.write_error = ProblemWriter(headers)
         wsgi.Response = Response
-        Response.api_headers = frozenset(headers)
+        Response.api_lines = {
+            (name, value): f"{name}: {value}\r\n" for name, value in headers
+        }
 
     def init_process(self) -> None:
         self.lingering: deque[tuple[float, socket.socket]] = deque()
@@ -170,18 +169,32 @@ class Worker(gthread.ThreadWorker):
 class Response(wsgi.Response):
     """gunicorn's response without the Server header: nothing to tell a scanner."""
 
-    # The headers the API adds to every answer (security.py), set by Worker.load_wsgi.
-    api_headers: frozenset[tuple[str, str]] = frozenset()
+    # The headers the API adds to every answer (security.py) as the lines sent, set by
+    # Worker.load_wsgi.
+    api_lines: dict[tuple[str, str], str] = {}
 
     def process_headers(self, headers) -> None:
-        # The API's own headers are valid and not hop-by-hop: gunicorn's checks, two
-        # regexes and more a header, are spent on the app's own only.
-        api = self.api_headers
-        super().process_headers([header for header in headers if header not in api])
-        self.headers.extend(header for header in headers if header in api)
+        # The API's own headers, and a request id of ASCII letters and digits (as the
+        # app makes them), are valid and not hop-by-hop: gunicorn's checks, two regexes
+        # and more a header, are spent on the others only. The API's are sent as lines
+        # written once, not formatted for each answer.
+        lines = self.api_lines
+        checked, valid, self.sent_lines = [], [], []
+        for header in headers:
+            name, value = header
+            line = lines.get(header)
+            if line is not None:
+                self.sent_lines.append(line)
+            elif name == "X-Request-ID" and value.isascii() and value.isalnum():
+                valid.append(header)
+            else:
+                checked.append(header)
+        super().process_headers(checked)
+        self.headers += valid
 
     def default_headers(self) -> list[str]:
-        return [line for line in super().default_headers() if line[:7] != "Server:"]
+        lines = [line for line in super().default_headers() if line[:7] != "Server:"]
+        return lines + self.sent_lines
 
 
 class ProblemWriter:

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -6,7 +8,9 @@ from prometheus_client.values import MultiProcessValue
 from {{ cookiecutter.package_name }} import create_app
 from {{ cookiecutter.package_name }}.metrics import (
     LABELS,
+    RequestMetrics,
     ServerProcessCollector,
+    on_worker_exit,
     retire_worker,
 )
 
@@ -62,6 +66,46 @@ def test_metrics_endpoint_speaks_prometheus(client):
     found = samples(response)
     assert found["http_requests_total", HEALTHZ] >= 1
     assert found["http_request_duration_seconds_count", HEALTHZ] >= 1
+
+
+def histogram(labels):
+    """{bucket bound or "sum" or "count": value} of the latency histogram."""
+    name = "http_request_duration_seconds"
+    found = {
+        bound: REGISTRY.get_sample_value(f"{name}_bucket", {**labels, "le": bound})
+        for bound in ("0.005", "0.25", "0.5", "+Inf")
+    }
+    found["sum"] = REGISTRY.get_sample_value(f"{name}_sum", labels)
+    found["count"] = REGISTRY.get_sample_value(f"{name}_count", labels)
+    return {key: value or 0 for key, value in found.items()}
+
+
+def test_batched_counts_reach_the_registry_when_flushed_as_observe_would(app):
+    labels = {"method": "PUT", "route": "/batched", "status": "204"}
+    counter = RequestMetrics(batched=True)
+    before = requests_counted(**labels), histogram(labels)
+    rule = SimpleNamespace(rule="/batched")
+    for seconds in (0.004, 0.25, 0.3, 12.0):  # a bound itself belongs to its bucket
+        counter.count("PUT", rule, "204 No Content", seconds)
+    assert (requests_counted(**labels), histogram(labels)) == before
+    app.extensions["metrics"] = counter
+    on_worker_exit(SimpleNamespace(wsgi=app))  # gunicorn's worker_exit hook
+    added = {key: histogram(labels)[key] - before[1][key] for key in before[1]}
+    assert requests_counted(**labels) - before[0] == 4
+    assert added == {
+        "0.005": 1,  # buckets count what is at most their bound
+        "0.25": 2,
+        "0.5": 3,
+        "+Inf": 4,
+        "sum": pytest.approx(0.004 + 0.25 + 0.3 + 12.0),
+        "count": 4,
+    }
+    counter.flush()  # nothing twice
+    assert requests_counted(**labels) - before[0] == 4
+
+
+def test_a_worker_that_failed_to_load_the_app_exits_quietly():
+    on_worker_exit(SimpleNamespace())
 
 
 def test_under_gunicorn_metrics_come_from_every_worker(monkeypatch, tmp_path):

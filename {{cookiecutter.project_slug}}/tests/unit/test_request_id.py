@@ -4,7 +4,8 @@ import logging
 import pytest
 import structlog
 
-from {{ cookiecutter.package_name }}.request_id import RequestId
+from {{ cookiecutter.package_name }}.logs import REQUEST_ID
+from {{ cookiecutter.package_name }}.per_request import PerRequest
 
 
 def test_a_request_id_is_made_when_none_is_given(client):
@@ -40,7 +41,20 @@ def test_logs_are_json_lines_with_the_request_id(capsys, app, client):
 
 def test_the_request_id_is_forgotten_after_the_request(client):
     client.get("/healthz", headers={"X-Request-ID": "req-2"}).close()
+    assert REQUEST_ID.get() is None
+
+
+def test_what_a_view_binds_is_forgotten_after_the_request(capsys, app, client):
+    @app.get("/bind")
+    def bind():
+        structlog.contextvars.bind_contextvars(user="ada")
+        return {}
+
+    client.get("/bind").close()
     assert structlog.contextvars.get_contextvars() == {}
+    structlog.get_logger("test").info("between requests")
+    line = json.loads(capsys.readouterr().out)
+    assert "user" not in line and "request_id" not in line
 
 
 def test_a_streamed_body_logs_with_the_request_id(capsys, app, client):
@@ -57,7 +71,7 @@ def test_a_streamed_body_logs_with_the_request_id(capsys, app, client):
     response.close()
     line = json.loads(capsys.readouterr().out)
     assert (line["event"], line["request_id"]) == ("streaming", "req-3")
-    assert structlog.contextvars.get_contextvars() == {}
+    assert REQUEST_ID.get() is None
 
 
 def test_the_request_id_is_forgotten_when_the_app_raises():
@@ -65,5 +79,5 @@ def test_the_request_id_is_forgotten_when_the_app_raises():
         raise RuntimeError("before any answer")
 
     with pytest.raises(RuntimeError):
-        RequestId(broken_app)({}, None)
-    assert structlog.contextvars.get_contextvars() == {}
+        PerRequest(broken_app, [])({}, None)
+    assert REQUEST_ID.get() is None

@@ -86,6 +86,29 @@ def test_a_head_sent_in_pieces_waits_in_the_event_loop(worker, pair):
     assert "Server" not in headers
 
 
+def test_the_api_headers_are_sent_once_and_the_views_own_still_checked(
+    app, worker, pair
+):
+    @app.get("/own")
+    def own():
+        # Hop-by-hop (gunicorn drops it), and a request id gunicorn checks itself.
+        return {}, {"Keep-Alive": "timeout=99", "X-Request-ID": "from the view"}
+
+    conn, client = pair
+    client.sendall(b"GET /own HTTP/1.1\r\nHost: a\r\nX-Request-ID: abc123\r\n\r\n")
+    assert worker.handle(conn) is True
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += client.recv(65536)
+    lines = head.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    sent = [tuple(line.split(": ", 1)) for line in lines]
+    for header in [*HEADERS, ("Cache-Control", "no-store")]:
+        assert sent.count(header) == 1, header
+    assert ("X-Request-ID", "from the view") in sent
+    assert ("X-Request-ID", "abc123") in sent
+    assert "Keep-Alive" not in dict(sent)
+
+
 def test_a_head_too_slow_gets_408(worker, pair, monkeypatch):
     monkeypatch.setattr(server, "HEAD_TIMEOUT", 0.0)
     conn, client = pair
