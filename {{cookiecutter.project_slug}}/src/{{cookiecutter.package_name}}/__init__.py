@@ -7,7 +7,20 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 
-from . import api{% if cookiecutter.error_tracking == "sentry" %}, error_tracking{% endif %}, errors, health{% if cookiecutter.metrics == "prometheus" %}, metrics{% endif %}, per_request, request_id, security
+from . import (
+    api,
+{%- if cookiecutter.error_tracking == "sentry" %}
+    error_tracking,
+{%- endif %}
+    errors,
+    health,
+{%- if cookiecutter.metrics == "prometheus" %}
+    metrics,
+{%- endif %}
+    per_request,
+    request_id,
+    security,
+)
 from .config import load_config
 from .logs import configure_logging
 

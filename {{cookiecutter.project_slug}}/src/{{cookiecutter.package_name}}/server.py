@@ -28,6 +28,7 @@ from collections import deque
 from contextlib import suppress
 from functools import partial
 from http import HTTPStatus
+from typing import ClassVar
 
 from gunicorn import util
 from gunicorn.http import wsgi
@@ -171,7 +172,7 @@ class Response(wsgi.Response):
 
     # The headers the API adds to every answer (security.py) as the lines sent, set by
     # Worker.load_wsgi.
-    api_lines: dict[tuple[str, str], str] = {}
+    api_lines: ClassVar[dict[tuple[str, str], str]] = {}
 
     def process_headers(self, headers) -> None:
         # The API's own headers, and a request id of ASCII letters and digits (as the
