@@ -203,6 +203,7 @@ def main() -> None:
     options = parser.parse_args()
 
     workdir = options.keep or Path(tempfile.mkdtemp(prefix="bench-load-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     project = bake(workdir, options.template)
     python = install(project, workdir / "venv")
     hostile = hostile_module(project.path)

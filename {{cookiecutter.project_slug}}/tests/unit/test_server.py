@@ -162,7 +162,7 @@ def test_a_body_that_stops_coming_frees_the_thread_with_400(worker, pair, monkey
 def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
     conn, client = pair
     worker.alive = False
-    threading.Timer(0.1, client.sendall, [HEALTHZ]).start()  # once it waits
+    threading.Timer(0.02, client.sendall, [HEALTHZ]).start()  # once it waits
     assert worker.handle(conn) is False  # waited for it in the thread, then closes
     status, headers, _ = answer(client)
     assert (status, headers["Connection"]) == (b"HTTP/1.1 200 OK", "close")
