@@ -8,6 +8,7 @@ the master gets SIGHUP or SIGTERM; every request must get its answer.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -202,6 +203,21 @@ def test_metrics_lose_no_count_to_a_reload(service):
         found = scrape(server)  # by a new worker, which counted nothing yet
     assert found[f"http_requests_total{PID_LABELS}"] == 60
     assert found[f"http_request_duration_seconds_count{PID_LABELS}"] == 60
+
+
+def test_a_metrics_directory_that_was_set_starts_empty_each_time(service, tmp_path):
+    # The owner's own directory: it may be missing, or hold what a killed server left.
+    directory = tmp_path / "metrics"
+    with service.serve(PROMETHEUS_MULTIPROC_DIR=str(directory)) as server:
+        sixty_requests(server)
+        scrape(server)  # this worker's counts written
+        for pid in [*server.workers(), server.process.pid]:  # killed: nothing cleans up
+            os.kill(pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    assert list(directory.glob("*.db")), "the killed server left no counts: nothing proved"
+    for _ in range(2):  # and again after a clean stop, which removes the directory
+        with service.serve(PROMETHEUS_MULTIPROC_DIR=str(directory)) as server:
+            assert f"http_requests_total{PID_LABELS}" not in scrape(server)
 
 
 PROBLEM = "application/problem+json"

@@ -45,10 +45,19 @@ control_socket_disable = True
 {%- if cookiecutter.metrics == "prometheus" %}
 
 # Metrics from every worker (prometheus_client's multiprocess mode): each one keeps its
-# counts in files here and /metrics adds them up. A fresh directory for each server; a
-# reload (SIGHUP) runs this file again and keeps it. Set before the app is imported.
+# counts in files here and /metrics adds them up. A fresh directory for each server
+# unless one is set; a reload (SIGHUP) runs this file again and keeps it. Set before the
+# app is imported.
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+
+
+def on_starting(server):
+    # Once a server, not on a reload: a directory that was set may be missing, or hold
+    # the counts of an earlier server that was killed, which are not this one's.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    remove_counts(directory)
 {%- endif %}
 
 
@@ -81,8 +90,12 @@ def child_exit(server, worker):
 def on_exit(server):
     # The counts die with the server.
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    for path in [*directory.glob("*.db"), directory / "lock"]:
-        path.unlink(missing_ok=True)
+    remove_counts(directory)
     with suppress(OSError):  # not empty: not only ours
         directory.rmdir()
+
+
+def remove_counts(directory: Path) -> None:
+    for path in [*directory.glob("*.db"), directory / "lock"]:
+        path.unlink(missing_ok=True)
 {%- endif %}

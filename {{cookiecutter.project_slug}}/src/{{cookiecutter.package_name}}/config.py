@@ -115,7 +115,7 @@ SETTINGS = (
     Setting(
         "PROMETHEUS_MULTIPROC_DIR",
         "a new temporary folder",
-        "where the workers keep their metrics (made by `gunicorn.conf.py`)",
+        "where the workers keep their metrics; emptied when the server starts",
     ),
 {%- endif %}
 {%- if cookiecutter.error_tracking == "sentry" %}
