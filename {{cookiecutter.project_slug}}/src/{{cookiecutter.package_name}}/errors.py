@@ -25,6 +25,10 @@ def problem(status: int, title: str, detail: str | None = None) -> Response:
     return response
 
 
+class UnreadBody(BadRequest):
+    """A body that could not be read to its end."""
+
+
 class Request(flask.Request):
     """Flask's request: what a client gets wrong in a body is a 4xx, not a bug."""
 
@@ -40,7 +44,7 @@ class Request(flask.Request):
         except HTTPException:
             raise
         except Exception as error:  # broken chunked framing, or a body cut short
-            raise BadRequest(f"The request body is malformed: {error}") from None
+            raise UnreadBody(f"The request body is malformed: {error}") from None
         if larger:
             raise RequestEntityTooLarge()
         return data
@@ -62,6 +66,10 @@ def init_app(app: Flask) -> None:
         response.headers.extend(
             (k, v) for k, v in error.get_headers() if k != "Content-Type"
         )
+        if isinstance(error, UnreadBody | RequestEntityTooLarge):
+            # The rest of the body is unread: no next request can follow it on this
+            # connection, which the server closes (server.Response), reading no more.
+            response.headers["Connection"] = "close"
         return response
 
     @app.errorhandler(Exception)

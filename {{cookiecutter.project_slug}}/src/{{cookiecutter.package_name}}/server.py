@@ -188,6 +188,8 @@ class Response(wsgi.Response):
                 self.sent_lines.append(line)
             elif name == "X-Request-ID" and value.isascii() and value.isalnum():
                 valid.append(header)
+            elif header == ("Connection", "close"):  # the app's (errors.py)
+                self.force_close()
             else:
                 checked.append(header)
         super().process_headers(checked)

@@ -91,6 +91,16 @@ CORPUS = {
     ),
     "OPTIONS": (request("", method="OPTIONS"), 204),
 }
+# Refused with some of the body unread: the answer closes the connection, which cannot
+# carry a next request (nor be kept waiting for the rest).
+BODY_LEFT_UNREAD = {
+    "chunk size not hex",
+    "chunk without its CRLF",
+    "chunk extension with NUL",
+    "chunked body over the limit",
+    "body over the limit",
+    "chunk over the limit, then broken",
+}
 
 
 def exchange(port: int, raw: bytes, timeout: float = 10.0):

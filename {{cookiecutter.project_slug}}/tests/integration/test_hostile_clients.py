@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from .hostile import CORPUS, SlowClients, exchange, probe
+from .hostile import BODY_LEFT_UNREAD, CORPUS, SlowClients, exchange, probe
 
 pytestmark = pytest.mark.skipif(
     os.name == "nt", reason="gunicorn, the server under test, runs on Linux and macOS"
@@ -32,6 +32,8 @@ def test_each_malformed_request_gets_its_4xx(server, name):
     assert headers["x-content-type-options"] == "nosniff", name
     assert len(headers["x-request-id"]) == 32, name
     assert "server" not in headers, name
+    if name in BODY_LEFT_UNREAD:
+        assert headers["connection"] == "close", name
     if status != 204:
         assert headers["content-type"] == PROBLEM, name
         assert json.loads(body)["status"] == status, name
