@@ -137,7 +137,7 @@ def test_the_workflow_commands_run_on_the_baked_project(cookies, row):
     run([python, "-m", "venv", str(venv)], cwd=project.path)
     scripts = "Scripts" if os.name == "nt" else "bin"
     path = os.pathsep.join([str(venv / scripts), str(validators.BIN), os.environ["PATH"]])  # uv from the dev venv
-    env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(venv)}
+    env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(venv), "CI": "true"}  # as GitHub sets it
     if row["package_manager"] == "uv":  # setup-uv's python-version: UV_PYTHON, over .python-version
         env["UV_PYTHON"] = python
 
