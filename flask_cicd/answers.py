@@ -17,6 +17,8 @@ from pathlib import Path
 
 # The template's folder: this package's parent.
 ROOT = Path(__file__).resolve().parents[1]
+# The project's template: the folder cookiecutter renders.
+TEMPLATE_PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text("utf-8"))
 ANSWER_NAMES = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
 CHOICES = {name: COOKIECUTTER_JSON[name] for name in ANSWER_NAMES if isinstance(COOKIECUTTER_JSON[name], list)}

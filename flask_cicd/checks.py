@@ -19,7 +19,7 @@ from flask_cicd.answers import (
     DNS_LABEL_MAX,
     OS_RUNNERS,
     PYTHON_END_OF_LIFE,
-    ROOT,
+    TEMPLATE_PROJECT,
     WINDOWS_RESERVED,
     AnswerError,
     check_environments,
@@ -79,7 +79,6 @@ STDLIB_MODULES = {name.lower() for name in sys.stdlib_module_names} | {
     # CPython's own test suite, a package on sys.path that stdlib_module_names leaves out.
     "test",
 }
-PROJECT_TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 
 
 @cache
@@ -87,11 +86,11 @@ def project_modules() -> dict[str, str]:
     """Top-level modules the generated project holds besides its package, by name: the ones at its
     root (pytest puts the root on sys.path) and in scripts/ (pythonpath in pyproject.toml)."""
     found = {}
-    for folder in (PROJECT_TEMPLATE, PROJECT_TEMPLATE / "scripts"):
+    for folder in (TEMPLATE_PROJECT, TEMPLATE_PROJECT / "scripts"):
         for path in folder.iterdir():
             name = path.stem if path.suffix == ".py" else path.name if (path / "__init__.py").exists() else ""
             if name.isidentifier():
-                found[name.lower()] = path.relative_to(PROJECT_TEMPLATE).as_posix()
+                found[name.lower()] = path.relative_to(TEMPLATE_PROJECT).as_posix()
     return found
 
 

@@ -17,6 +17,7 @@ from jinja2.ext import Extension
 
 from flask_cicd.answers import (
     ROOT,
+    TEMPLATE_PROJECT,
     check_environments,
     newest_python,
     python_versions,
@@ -40,7 +41,7 @@ from flask_cicd.platforms import (
     image,
     image_shown,
 )
-from flask_cicd.pruning import TEMPLATE_PROJECT, kept, post_generation, prunable_files
+from flask_cicd.pruning import kept, post_generation, prunable_files
 from flask_cicd.quoting import dockerfile_quoted, quoted
 
 # A GitHub expression `${{ ... }}`, and a Jinja raw block that may already hold some.
@@ -186,7 +187,7 @@ def bytecode_cache(environment) -> CompiledTemplates | None:
         return None
 
 
-CONFIG_PY = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}" / "config.py"
+CONFIG_PY = TEMPLATE_PROJECT / "src" / "{{cookiecutter.package_name}}" / "config.py"
 
 
 @pass_context

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 
-from flask_cicd.answers import ROOT, Environment, check_environments, lock_files, stale_locks_warning
+from flask_cicd.answers import TEMPLATE_PROJECT, Environment, check_environments, lock_files, stale_locks_warning
 from flask_cicd.pipeline import self_hosted_labels
 from flask_cicd.platforms import REGISTRIES, TARGETS
 
@@ -61,7 +61,6 @@ KEPT_WHEN: dict[str, Callable[[dict], bool]] = {
 # A folder of this name holds templates rendered once per environment, into a folder named
 # after it (cookiecutter renders a file once; see `post_generation`).
 PER_ENVIRONMENT = "__environment__"
-TEMPLATE_PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 
 
 PACKAGE_FOLDER = "{{cookiecutter.package_name}}"

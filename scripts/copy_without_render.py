@@ -18,11 +18,10 @@ import sys
 
 from cookiecutter.environment import StrictEnvironment
 
-from flask_cicd.answers import COOKIECUTTER_JSON, ROOT
+from flask_cicd.answers import COOKIECUTTER_JSON, ROOT, TEMPLATE_PROJECT
 from flask_cicd.extension import GITHUB_EXPRESSION, jinja_starts
 from flask_cicd.pruning import PER_ENVIRONMENT
 
-PROJECT = ROOT / "{{cookiecutter.project_slug}}"
 CONFIG = ROOT / "cookiecutter.json"
 # Patterns matched against paths relative to the project folder, as cookiecutter does.
 PATTERNS = [f"*/{PER_ENVIRONMENT}"]
@@ -40,10 +39,10 @@ def has_jinja(source: str) -> bool:
 def copy_without_render() -> list[str]:
     """The patterns, then every project file that has no Jinja, as cookiecutter names them."""
     plain = [
-        path.relative_to(PROJECT).as_posix()
-        for path in sorted(PROJECT.rglob("*"))
+        path.relative_to(TEMPLATE_PROJECT).as_posix()
+        for path in sorted(TEMPLATE_PROJECT.rglob("*"))
         if path.is_file()
-        and PER_ENVIRONMENT not in path.relative_to(PROJECT).parts
+        and PER_ENVIRONMENT not in path.relative_to(TEMPLATE_PROJECT).parts
         and not has_jinja(path.read_text("utf-8"))
     ]
     return [*PATTERNS, *plain]
