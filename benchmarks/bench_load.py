@@ -20,8 +20,8 @@ Bakes the default answers and installs the project from its own pins. Prints:
    targets: throughput and CPU per request within 0.95x bare, p99 no worse, launch within 1.2x.
 2. The malformed corpus of the generated project (tests/integration/hostile.py), each request 20
    times from 16 threads: worker exits (from the master's log) and answers >= 500.
-3. 16 slow clients dribbling request heads for --slow-seconds while a fresh client probes /healthz
-   every 0.1 s: the share of probes answered 200 within 1 s.
+3. 16 slow clients dribbling requests (heads, bodies, chunked bodies) for --slow-seconds while a
+   fresh client probes /healthz every 0.1 s: the share of probes answered 200 within 1 s.
 4. With --setups, the same bare app on each candidate server set-up (gunicorn sync, gunicorn's stock
    gthread, the project's worker, granian, waitress; the last two installed into the benchmark's venv
    only), no access log on any: req/s, p99, CPU per request, memory of the whole process tree, and
@@ -140,7 +140,7 @@ def hostile_module(project: Path):
 
 
 def slow_clients(hostile, server: Server, seconds: float) -> tuple[int, int]:
-    """(probes answered 200 within 1 s, probes) while 16 slow clients dribble request heads."""
+    """(probes answered 200 within 1 s, probes) while 16 slow clients dribble requests."""
     probes = []
     with hostile.SlowClients(server.port, count=16):
         end = time.monotonic() + seconds

@@ -4,7 +4,7 @@ own gunicorn.conf.py and three workers.
 The malformed requests are the generated project's own corpus (tests/integration/hostile.py), sent
 raw over sockets, many at once: each gets its 4xx, no worker exits (the same pids before and
 after, and none logged as exited), and every line the server logs is JSON. Slow clients dribbling
-request heads must not keep a fresh client from /healthz, and workers that come and go must leave
+requests (heads, bodies, chunked bodies) must not keep a fresh client from /healthz, and workers that come and go must leave
 /metrics exact and its directory bounded.
 """
 

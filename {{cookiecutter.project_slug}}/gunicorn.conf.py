@@ -11,7 +11,7 @@ from pathlib import Path
 port = os.environ.get("PORT", "8000")
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{port}")  # nosec B104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gunicorn's threaded worker, with request heads read by its event loop (see server.py):
+# gunicorn's threaded worker, with requests read by its event loop (see server.py):
 # slow clients hold no thread.
 worker_class = "{{ cookiecutter.package_name }}.server.Worker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

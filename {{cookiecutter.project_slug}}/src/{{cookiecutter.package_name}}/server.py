@@ -3,11 +3,14 @@
 gunicorn's threaded worker, made safe for clients that reach it directly (a Kubernetes
 Service, `kubectl port-forward`, an L4 load balancer), with no buffering proxy in front:
 
-- A request's head (request line and headers) is read by the worker's event loop, not by
-  a thread: a client that sends it slowly holds no thread and slows no one else, and one
-  that takes longer than HEAD_TIMEOUT gets 408. A thread takes the request once its head
-  is all there, and waits at most IO_TIMEOUT on a client that sends no more of its body
-  (400) or reads none of the answer (the connection is closed).
+- A request (request line, headers and body) is read as it arrives by the worker's event
+  loop, not waited on by a thread: a client that sends it slowly holds no thread and
+  slows no one else. A head must be in within HEAD_TIMEOUT and a body within
+  BODY_TIMEOUT, or the client gets 408; the requests still arriving hold at most
+  HELD_BYTES of memory. A thread takes the request once it is all there, and waits at
+  most IO_TIMEOUT on a client that reads none of the answer (the connection is closed).
+  Bodies that gunicorn or the app refuse unread (a framing in doubt, a length over
+  MAX_CONTENT_LENGTH) go to a thread at once.
 - A connection closed after an error is drained by the event loop, not waited on by it:
   gunicorn's graceful close blocks the whole worker for up to 2 s per client that does
   not close its end.
@@ -19,10 +22,12 @@ Service, `kubectl port-forward`, an L4 load balancer), with no buffering proxy i
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import select
 import selectors
 import socket
+import threading
 import time
 from collections import deque
 from contextlib import suppress
@@ -37,9 +42,15 @@ from gunicorn.workers import gthread
 from .security import CACHE_CONTROL, api_headers
 
 HEAD_END = b"\r\n\r\n"
+EXPECT_CONTINUE = re.compile(rb"\nexpect:[ \t]*100-continue[ \t]*\r\n")
 # Seconds a client has to send a request's head: from connecting, or from its first
 # byte on a connection kept alive.
 HEAD_TIMEOUT = 10.0
+# Seconds a client has to send a request's body once its head is in.
+BODY_TIMEOUT = 30.0
+# Bytes of requests still arriving that a worker holds while it waits for the rest: a
+# request that would take it past that gets 503.
+HELD_BYTES = 16 * 1024 * 1024
 # Seconds a thread waits on a client that sends nothing more of its body, or reads
 # nothing of the answer: then it is free for the others.
 IO_TIMEOUT = 10.0
@@ -57,30 +68,43 @@ class Worker(gthread.ThreadWorker):
         Response.api_lines = {
             (name, value): f"{name}: {value}\r\n" for name, value in headers
         }
+        # A longer body is refused by the app unread (413): no use waiting for it.
+        self.longest_body = self.wsgi.config["MAX_CONTENT_LENGTH"]
+        # gunicorn's bound on a chunk's size line, as on a header's.
+        self.longest_line = self.cfg.limit_request_field_size or 8190
 
-    def init_process(self) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Closed connections waiting for the client's FIN: (until when, socket).
         self.lingering: deque[tuple[float, socket.socket]] = deque()
-        super().init_process()
+        # Bytes held of requests still arriving (hold), by threads of the pool.
+        self.held, self.held_lock = 0, threading.Lock()
 
     def handle(self, conn):
-        if not hasattr(conn, "head"):  # a new connection
-            conn.head, conn.head_deadline = bytearray(), None
-            conn.close = partial(self.close, conn)
-        elif conn.initialized and conn.parser.unreader.buf.getvalue():
-            # The client sent more than one request at once: the next is read already.
-            return super().handle(conn)
-        outcome = self.read_head(conn)
+        if not hasattr(conn, "received"):  # a new connection
+            self.next_request(conn)
+            conn.close, conn.continued = partial(self.close, conn), False
+        # Read by the thread of the request before: the next request, or its start.
+        ahead = conn.initialized and conn.parser.unreader.take_buffered()
+        outcome = (ahead and self.complete(conn, ahead)) or self.receive(conn)
         if outcome is not True:
             return outcome
+        self.release(conn)
         conn.init()  # the parser, and the socket blocking for the thread from now on
-        conn.parser.unreader.unread(bytes(conn.head))
-        conn.head, conn.head_deadline = bytearray(), None
+        conn.parser.unreader.unread(bytes(conn.received))
         conn.data_ready = True
+        self.next_request(conn)
         return super().handle(conn)
+
+    @staticmethod
+    def next_request(conn) -> None:
+        conn.received, conn.deadline, conn.body, conn.held = bytearray(), None, None, 0
 
     def handle_request(self, req, conn):
         # gthread's handle made the socket blocking, with no limit on a silent client.
         conn.sock.settimeout(IO_TIMEOUT)
+        if conn.continued:  # 100 Continue was sent (complete): gunicorn must not again
+            req._expected_100_continue = conn.continued = False
         return super().handle_request(req, conn)
 
     def finish_request(self, conn, fs) -> None:
@@ -92,25 +116,31 @@ class Worker(gthread.ThreadWorker):
             return
         super().finish_request(conn, fs)
 
-    def read_head(self, conn):
-        """True once the head is all in conn.head; else gthread's _DEFER, to wait in the
-        event loop for more, or False to close the connection."""
-        if conn.head_deadline is None:
-            conn.head_deadline = time.monotonic() + HEAD_TIMEOUT
+    def receive(self, conn):
+        """True once the request's head, and its body if one is awaited, are all in
+        conn.received; else gthread's _DEFER, to wait in the event loop for more, or
+        False to close the connection."""
+        if conn.deadline is None:
+            conn.deadline = time.monotonic() + HEAD_TIMEOUT
         if conn.sock.gettimeout() != 0.0:  # a syscall saved: kept-alive ones are so
             conn.sock.setblocking(False)
         while True:
             try:
                 data = conn.sock.recv(65536)
             except BlockingIOError:
-                left = conn.head_deadline - time.monotonic()
-                if left <= 0 and conn.head:
-                    self.log.warning("Request head too slow from %s", conn.client)
+                left = conn.deadline - time.monotonic()
+                if left <= 0 and conn.received:
+                    part = "head" if conn.body is None else "body"
+                    self.log.warning("Request %s too slow from %s", part, conn.client)
                     util.write_error(conn.sock, 408, "Request Timeout", "")
+                    return False
+                if not self.hold(conn):
+                    self.log.warning("No memory for a request from %s", conn.client)
+                    util.write_error(conn.sock, 503, "Service Unavailable", "")
                     return False
                 if self.alive:
                     return gthread._DEFER
-                # A stopping worker's event loop takes no more heads: wait here, as
+                # A stopping worker's event loop takes no more requests: wait here, as
                 # gunicorn does, so that a request accepted just before is answered.
                 if left <= 0 or not select.select([conn.sock], [], [], left)[0]:
                     return False
@@ -119,16 +149,56 @@ class Worker(gthread.ThreadWorker):
                 return False
             if not data:  # the client closed
                 return False
-            searched = max(len(conn.head) - len(HEAD_END), 0)
-            conn.head += data
-            if conn.head.find(HEAD_END, searched) != -1:
+            if self.complete(conn, data):
                 return True
-            if len(conn.head) > self.largest_head():
-                return True  # gunicorn answers 414 or 431
+
+    def complete(self, conn, data: bytes) -> bool:
+        received = conn.received
+        if conn.body is not None:  # the head is in: the body arriving
+            received += data
+            return conn.body(received)
+        searched = max(len(received) - len(HEAD_END), 0)
+        received += data
+        end = received.find(HEAD_END, searched)
+        if end == -1:
+            return len(received) > self.largest_head()  # gunicorn answers 414 or 431
+        head = bytes(received[: end + len(HEAD_END)]).lower()
+        conn.body = awaited_body(head, self.longest_body, self.longest_line)
+        if conn.body is None or conn.body(received):
+            return True
+        conn.deadline = time.monotonic() + BODY_TIMEOUT
+        request_line = head[: head.index(b"\r\n")]
+        if request_line.endswith(b"http/1.1") and EXPECT_CONTINUE.search(head):
+            # The client waits for this before it sends the body.
+            with suppress(OSError):
+                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            conn.continued = True
+        return False
+
+    def hold(self, conn) -> bool:
+        """Whether the worker can hold what conn has received while it waits for more:
+        the requests still arriving hold at most HELD_BYTES a worker."""
+        more = len(conn.received) - conn.held
+        if not more:
+            return True
+        with self.held_lock:
+            if self.held + more > HELD_BYTES:
+                return False
+            self.held += more
+        conn.held += more
+        return True
+
+    def release(self, conn) -> None:
+        if conn.held:
+            with self.held_lock:
+                self.held -= conn.held
+            conn.held = 0
 
     def close(self, conn, graceful: bool = False) -> None:
         """TConn.close, on the event loop: after FIN, read what the client still sends
         (so that the kernel sends no RST over the answer) until it closes or LINGER."""
+        if getattr(conn, "held", 0):
+            self.release(conn)
         sock = conn.sock
         if graceful:
             try:
@@ -163,8 +233,64 @@ class Worker(gthread.ThreadWorker):
 
     def largest_head(self) -> int:
         cfg = self.cfg
-        field = cfg.limit_request_field_size or 8190
-        return cfg.limit_request_line + cfg.limit_request_fields * (field + 2) + 4
+        line = self.longest_line
+        return cfg.limit_request_line + cfg.limit_request_fields * (line + 2) + 4
+
+
+def awaited_body(head: bytes, longest: int, longest_line: int):
+    """What tells when the body of a request with this head (in lower case) is all in,
+    or None if there is none to wait for: no body, or one that gunicorn or the app
+    refuses unread (framing in doubt, a Content-Length over `longest`)."""
+    lengths = head.count(b"\ncontent-length:")
+    codings = head.count(b"\ntransfer-encoding:")
+    if codings == 1 and not lengths and field(head, b"transfer-encoding") == b"chunked":
+        return ChunkedBody(len(head), longest, longest_line)
+    if lengths != 1 or codings:
+        return None
+    length = field(head, b"content-length")
+    if not length.isdigit() or not 0 < int(length) <= longest:
+        return None
+    end = len(head) + int(length)
+    return lambda received: len(received) >= end
+
+
+def field(head: bytes, name: bytes) -> bytes:
+    start = head.index(b"\n" + name + b":") + len(name) + 2
+    return head[start : head.index(b"\r\n", start)].strip(b" \t")
+
+
+class ChunkedBody:
+    """Whether a chunked body (RFC 9112, 7.1) is all in: its last chunk and trailers.
+    Framing that gunicorn refuses (400) is handed on as soon as it shows, and a body
+    longer than `longest` (413) once the app can see it is."""
+
+    HEX = b"0123456789abcdefABCDEF"
+    # Data past the limit that the app needs to tell a body is longer (413): it reads
+    # a byte more, which gunicorn reads a kilobyte at a time.
+    PAST = 1 + 1024
+
+    def __init__(self, start: int, longest: int, longest_line: int) -> None:
+        self.chunk = start  # where the next chunk's size line starts
+        self.left = longest  # bytes of data the app takes
+        self.longest_line = longest_line
+
+    def __call__(self, received: bytearray) -> bool:
+        while True:
+            line_end = received.find(b"\r\n", self.chunk)
+            if line_end == -1:
+                return len(received) - self.chunk > self.longest_line
+            digits = received[self.chunk : line_end].split(b";", 1)[0].rstrip(b" \t")
+            if not digits or digits.strip(self.HEX):
+                return True  # not a chunk size
+            size = int(digits, 16)
+            if size == 0:  # the last chunk: then trailers, and an empty line
+                return received.find(HEAD_END, line_end) != -1
+            data_end = line_end + 2 + size
+            if len(received) < data_end + 2:
+                return len(received) - (line_end + 2) > self.left + self.PAST
+            if received[data_end : data_end + 2] != b"\r\n":
+                return True  # the chunk does not end where its size says
+            self.chunk, self.left = data_end + 2, self.left - size
 
 
 class Response(wsgi.Response):

@@ -142,27 +142,35 @@ def whole(data: bytes) -> bool:
 
 
 class SlowClients:
-    """`count` connections each sending a request head a byte every `pause` seconds,
-    reconnecting when the server closes, until stopped."""
+    """`count` connections each sending a request a byte every `pause` seconds: in
+    turn its head, its body of a known length and its chunked body, after what comes
+    before at once. They connect again when the server closes, until stopped."""
 
-    HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100_000
+    REQUESTS = (  # (sent at once, then a byte at a time)
+        (b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100_000),
+        (request(JSON + "Content-Length: 100000\r\n"), b"a" * 100_000),
+        (request(CHUNKED), chunked(*[b"a"] * 100_000)),
+    )
 
     def __init__(self, port: int, count: int = 16, pause: float = 0.5):
         self.port, self.pause = port, pause
         self.stop = threading.Event()
         self.started = threading.Semaphore(0)  # released by each one's first byte
         self.threads = [
-            threading.Thread(target=self.dribble, daemon=True) for _ in range(count)
+            threading.Thread(target=self.dribble, args=[index], daemon=True)
+            for index in range(count)
         ]
 
-    def dribble(self):
+    def dribble(self, index: int):
+        at_once, slowly = self.REQUESTS[index % len(self.REQUESTS)]
         started = False
         while not self.stop.is_set():
             try:
                 with socket.create_connection(
                     ("127.0.0.1", self.port), timeout=5
                 ) as sock:
-                    for byte in self.HEAD:
+                    sock.sendall(at_once)
+                    for byte in slowly:
                         sock.send(bytes([byte]))
                         if not started:
                             started = True

@@ -41,7 +41,6 @@ def worker(app, monkeypatch):
     config = Config()
     worker = server.Worker(0, os.getpid(), [], App(app), 30, config, Logger(config))
     worker.poller = selectors.DefaultSelector()
-    worker.lingering = deque()
     worker.load_wsgi()
     yield worker
     worker.poller.close()
@@ -119,6 +118,122 @@ def test_a_head_too_slow_gets_408(worker, pair, monkeypatch):
     assert headers["Content-Type"] == "application/problem+json"
 
 
+GREETING = (
+    b"POST /api/v1/greetings HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+)
+BODIES = {
+    "length": b'Content-Length: 15\r\n\r\n{"name": "Ada"}',
+    "chunked": (
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        b'3;ext=1\r\n{"n\r\nA\r\name": "Ada\r\n2\r\n"}\r\n0\r\nX-Trailer: t\r\n\r\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("framing", BODIES)
+def test_a_request_waits_in_the_event_loop_until_its_body_is_all_in(
+    worker, pair, framing
+):
+    request = GREETING + BODIES[framing]
+    # Cut anywhere past the head's end, the request is one a thread need not wait on.
+    for cut in range(request.index(b"\r\n\r\n") + 4, len(request)):
+        conn, client = pair
+        client.sendall(request[:cut])
+        assert worker.handle(conn) is gthread._DEFER, request[:cut]
+        client.sendall(request[cut:])
+        assert worker.handle(conn) is True
+        status, _, body = answer(client)
+        assert (status, json.loads(body)) == (
+            b"HTTP/1.1 201 CREATED",
+            {"greeting": "Hello, Ada!"},
+        )
+    assert worker.held == 0  # all given back
+
+
+def test_a_body_too_slow_gets_408(worker, pair, monkeypatch):
+    monkeypatch.setattr(server, "BODY_TIMEOUT", 0.0)
+    conn, client = pair
+    client.sendall(GREETING + BODIES["length"][:-1])
+    assert worker.handle(conn) is False  # no time left for the rest
+    status, headers, _ = answer(client)
+    assert status == b"HTTP/1.1 408 Request Timeout"
+    assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_client_that_expects_100_continue_gets_it_once(worker, pair):
+    conn, client = pair
+    head, body = BODIES["length"].split(b"\r\n\r\n")
+    client.sendall(GREETING + head + b"\r\nExpect: 100-continue\r\n\r\n")
+    assert worker.handle(conn) is gthread._DEFER
+    assert client.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    client.sendall(body)
+    assert worker.handle(conn) is True
+    assert answer(client)[0] == b"HTTP/1.1 201 CREATED"  # with no second 100 before it
+
+
+def test_requests_still_arriving_hold_bounded_memory(worker, pair, monkeypatch):
+    monkeypatch.setattr(server, "HELD_BYTES", 100)
+    conn, client = pair
+    client.sendall(GREETING)  # within the bound: waits for the rest
+    assert worker.handle(conn) is gthread._DEFER
+    client.sendall(b"X-Pad: " + b"a" * 100)  # past it
+    assert worker.handle(conn) is False
+    status, _, body = answer(client)
+    assert status == b"HTTP/1.1 503 Service Unavailable"
+    assert json.loads(body)["status"] == 503
+    conn.close()  # as gthread's finish_request does
+    assert worker.held == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"Content-Length: 2000000\r\n\r\n{", b"HTTP/1.1 413 REQUEST ENTITY TOO LARGE"),
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{", b"HTTP/1.1 400 BAD REQUEST"),
+        (
+            b"Content-Length: 1\r\nContent-Length: 1\r\n\r\n{",
+            b"HTTP/1.1 400 Bad Request",
+        ),
+    ],
+)
+def test_a_body_refused_unread_is_not_waited_for(worker, pair, body, status):
+    conn, client = pair
+    client.sendall(GREETING + body)
+    assert worker.handle(conn) is False  # answered at once, and closed
+    assert answer(client)[0] == status
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"5\r\n{}{}{XX",  # the chunk goes on past its size
+        b"5\r\n{}{}{\r\nnot hex\r\n",
+        b"1" * 9000,  # a size line longer than gunicorn takes
+    ],
+)
+def test_chunked_framing_refused_shows_at_once(worker, pair, body):
+    conn, client = pair
+    client.sendall(GREETING + b"Transfer-Encoding: chunked\r\n\r\n" + body)
+    assert worker.handle(conn) is False  # not waited on: answered, and closed
+    status, _, problem = answer(client)
+    assert status.startswith(b"HTTP/1.1 400"), problem
+
+
+def test_a_chunked_body_over_the_limit_gets_413_once_the_app_can_tell(
+    app, worker, pair
+):
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    worker.load_wsgi()
+    conn, client = pair
+    client.sendall(GREETING + b"Transfer-Encoding: chunked\r\n\r\n6\r\n{}{}{}\r\n")
+    assert worker.handle(conn) is gthread._DEFER  # 6 of 10 bytes
+    client.sendall(b"fff\r\n" + b" " * (4 + server.ChunkedBody.PAST))
+    assert worker.handle(conn) is gthread._DEFER  # what the app needs, but for a byte
+    client.sendall(b" ")
+    assert worker.handle(conn) is False  # the app answers, and closes
+    assert answer(client)[0] == b"HTTP/1.1 413 REQUEST ENTITY TOO LARGE"
+
+
 def test_a_request_gunicorn_cannot_parse_gets_a_problem_with_the_api_headers(
     worker, pair
 ):
@@ -143,20 +258,19 @@ def test_an_unknown_transfer_coding_gets_501_under_its_own_name(worker, pair):
     assert json.loads(body)["title"] == "Not Implemented"
 
 
-def test_a_body_that_stops_coming_frees_the_thread_with_400(worker, pair, monkeypatch):
-    monkeypatch.setattr(server, "IO_TIMEOUT", 0.01)
+# Cut in its head, in its body, before its last byte.
+@pytest.mark.parametrize("cut", [10, len(GREETING), -1])
+def test_a_request_sent_with_the_one_before_waits_in_the_event_loop(worker, pair, cut):
     conn, client = pair
-    client.sendall(
-        b"POST /api/v1/greetings HTTP/1.1\r\nHost: a\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{"
-    )
-    thread = threading.Thread(target=worker.handle, args=(conn,), daemon=True)
-    thread.start()
-    thread.join(5)
-    assert not thread.is_alive(), "the thread still waits for the rest of the body"
-    status, _, body = answer(client)
-    assert status.startswith(b"HTTP/1.1 400"), body
-    assert json.loads(body)["status"] == 400
+    second = GREETING + BODIES["length"]
+    client.sendall(HEALTHZ + second[:cut])
+    assert worker.handle(conn) is True  # the first answered: the second read with it
+    assert answer(client)[0] == b"HTTP/1.1 200 OK"
+    assert conn.parser.unreader.buf.getvalue()  # gunicorn hands it back to a thread
+    assert worker.handle(conn) is gthread._DEFER  # which waits for none of it
+    client.sendall(second[cut:])
+    assert worker.handle(conn) is True
+    assert answer(client)[0] == b"HTTP/1.1 201 CREATED"
 
 
 def test_a_stopping_worker_still_reads_the_heads_it_accepted(worker, pair):
