@@ -42,6 +42,7 @@ from gunicorn.workers import gthread
 from .security import CACHE_CONTROL, api_headers
 
 HEAD_END = b"\r\n\r\n"
+FRAMING = re.compile(rb"\n(?:content-length|transfer-encoding):", re.IGNORECASE)
 EXPECT_CONTINUE = re.compile(rb"\nexpect:[ \t]*100-continue[ \t]*\r\n")
 # Seconds a client has to send a request's head: from connecting, or from its first
 # byte on a connection kept alive.
@@ -85,7 +86,9 @@ class Worker(gthread.ThreadWorker):
             self.next_request(conn)
             conn.close, conn.continued = partial(self.close, conn), False
         # Read by the thread of the request before: the next request, or its start.
-        ahead = conn.initialized and conn.parser.unreader.take_buffered()
+        ahead = conn.initialized and conn.parser.unreader.buf.getvalue()
+        if ahead:
+            conn.parser.unreader.take_buffered()
         outcome = (ahead and self.complete(conn, ahead)) or self.receive(conn)
         if outcome is not True:
             return outcome
@@ -162,7 +165,10 @@ class Worker(gthread.ThreadWorker):
         end = received.find(HEAD_END, searched)
         if end == -1:
             return len(received) > self.largest_head()  # gunicorn answers 414 or 431
-        head = bytes(received[: end + len(HEAD_END)]).lower()
+        end += len(HEAD_END)
+        if not FRAMING.search(received, 0, end):  # no body: most requests
+            return True
+        head = bytes(received[:end]).lower()
         conn.body = awaited_body(head, self.longest_body, self.longest_line)
         if conn.body is None or conn.body(received):
             return True
