@@ -4,6 +4,8 @@ line written while the request is handled (logs.REQUEST_ID)."""
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from contextvars import copy_context
 
@@ -15,6 +17,16 @@ from .logs import REQUEST_ID
 HEADER = "X-Request-ID"
 # Accept the caller's id only when it cannot smuggle anything into logs or headers.
 ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# New ids are 128 bits from a generator of this process's own, seeded from os.urandom,
+# and again in each worker gunicorn forks, so that no two workers share a sequence:
+# unique as random 128-bit numbers are. os.urandom would make a system call a request
+# and let go of the GIL for it, which under load hands it to another thread and back.
+# Ids are not secrets: a caller may send any id it likes.
+_ids = random.Random()  # noqa: S311  # nosec B311
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_ids.seed)
+random_bits = _ids.getrandbits
 
 
 def forget() -> None:

@@ -1,16 +1,38 @@
 import json
 import logging
+import os
+import warnings
 
 import pytest
 import structlog
 
 from {{ cookiecutter.package_name }}.logs import REQUEST_ID
 from {{ cookiecutter.package_name }}.per_request import PerRequest
+from {{ cookiecutter.package_name }}.request_id import random_bits
 
 
 def test_a_request_id_is_made_when_none_is_given(client):
     request_id = client.get("/healthz").headers["X-Request-ID"]
     assert len(request_id) == 32
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="Windows does not fork")
+def test_a_forked_worker_makes_ids_of_its_own():
+    # gunicorn's master imports the app's modules (its hooks do), then forks workers.
+    reading, writing = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # other tests' threads
+        pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            os.write(writing, random_bits(128).to_bytes(16, "big"))
+        finally:
+            os._exit(0)
+    os.close(writing)
+    theirs = os.read(reading, 16)
+    os.close(reading)
+    os.waitpid(pid, 0)
+    assert theirs != random_bits(128).to_bytes(16, "big")
 
 
 def test_a_sane_request_id_is_kept(client):

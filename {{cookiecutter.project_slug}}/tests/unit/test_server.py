@@ -5,6 +5,7 @@ import json
 import os
 import selectors
 import socket
+import sys
 import threading
 from collections import deque
 from concurrent import futures
@@ -83,6 +84,19 @@ def test_a_head_sent_in_pieces_waits_in_the_event_loop(worker, pair):
     status, headers, body = answer(client)
     assert (status, json.loads(body)) == (b"HTTP/1.1 200 OK", {"status": "ok"})
     assert "Server" not in headers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="packets over a socket pair")
+def test_an_answer_of_one_small_piece_goes_out_in_one_send(worker):
+    # A packet socket keeps each send apart, where a stream would join them.
+    ours, client = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, client:
+        client.settimeout(5)
+        client.sendall(HEALTHZ)
+        assert worker.handle(gthread.TConn(Config(), ours, ADDRESS, ADDRESS)) is True
+        head, body = client.recv(65536).split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert json.loads(body) == {"status": "ok"}
 
 
 def test_the_api_headers_are_sent_once_and_the_views_own_still_checked(
