@@ -4,6 +4,8 @@
 CI runs these very tasks, so a green run here means a green run there. Whichever
 `python` runs this file, the tools run with the project's own interpreter: `.venv`'s
 once it exists. `dev` and `serve` read `.env` first (local runs only, never in images).
+What this file says itself (the commands it runs, why it refuses) goes to stderr: a
+task's stdout is its tools' own, such as the server's JSON log lines.
 """
 
 from __future__ import annotations
@@ -64,13 +66,18 @@ def python() -> str:
     return str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable
 
 
+def say(text: str) -> None:
+    """tasks.py's own words: to stderr, leaving stdout to the tools."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def check_python() -> int:
     """A clear word before installing on a Python the project does not run on, or into a
     Python of the system's (CI's own Python is a throwaway: it may take the install)."""
     outside_a_venv = not VENV.exists() and sys.prefix == sys.base_prefix
     if outside_a_venv and not os.environ.get("CI"):
-        print("No .venv here, and this python is no virtual environment:")
-        print("make one first (python -m venv .venv), not to install into the system's")
+        say("No .venv here, and this python is no virtual environment:")
+        say("make one first (python -m venv .venv), not to install into the system's")
         return 1
     probe = "import sys; print('%d.%d' % sys.version_info[:2])"
     found = subprocess.run(  # nosec B603 - a fixed command
@@ -79,7 +86,7 @@ def check_python() -> int:
     if tuple(map(int, found.split("."))) >= tuple(map(int, OLDEST.split("."))):
         return 0
     advice = " Remove .venv, make it with a newer python." if VENV.exists() else ""
-    print(f"{python()} is Python {found}; the project needs {OLDEST}+.{advice}")
+    say(f"{python()} is Python {found}; the project needs {OLDEST}+.{advice}")
     return 1
 
 
@@ -110,6 +117,8 @@ def local_environment(task: str) -> dict[str, str] | None:
     if task == "dev":
         env["APP_ENV"] = "development"
         env.setdefault("FLASK_RUN_PORT", env.get("PORT", "8000"))
+        # .env is read here: no tip from Flask to install python-dotenv to read it.
+        env.setdefault("FLASK_SKIP_DOTENV", "1")
     else:  # this machine only, like Flask's server; the image listens on all addresses
         env.setdefault("GUNICORN_BIND", f"127.0.0.1:{env.get('PORT', '8000')}")
     return env
@@ -120,7 +129,7 @@ def init() -> int:
     `tasks.py lint`, so nothing the lint job would refuse gets committed."""
     git = shutil.which("git")
     if not git:
-        print("git is not installed or not on PATH", file=sys.stderr)
+        say("git is not installed or not on PATH")
         return 127
     top = subprocess.run(  # nosec B603 - fixed commands
         [git, "rev-parse", "--show-toplevel"], cwd=HERE, capture_output=True, text=True
@@ -130,11 +139,10 @@ def init() -> int:
     elif Path(top.stdout.strip()).resolve() != HERE.resolve():
         # Its hook would lint every commit of that repository with this tasks.py, and
         # GitHub reads workflows only at a repository's root.
-        print(
+        say(
             f"{HERE} is inside the git repository {top.stdout.strip()}: move the"
             " project out of it (it is meant to be a repository of its own),"
-            " then run init again",
-            file=sys.stderr,
+            " then run init again"
         )
         return 1
     hooks = subprocess.check_output(  # nosec B603
@@ -209,7 +217,7 @@ def run(task: str) -> int:
         if callable(command):
             returncode = command()
         else:
-            print("$", command, flush=True)
+            say(f"$ {command}")
             returncode = call(shlex.split(command), env)
         if returncode:
             return returncode
@@ -224,7 +232,7 @@ def call(argv: list[str], env: dict[str, str] | None) -> int:
         # Installed by pip into a Python whose scripts folder is not on PATH.
         program, args = sys.executable, ["-m", "uv", *args]
     elif not shutil.which(program):
-        print(f"{program} is not installed or not on PATH", file=sys.stderr)
+        say(f"{program} is not installed or not on PATH")
         return 127
     child = subprocess.Popen([program, *args], cwd=HERE, env=env)  # nosec B603
     # Stopping tasks.py stops its command: SIGTERM is passed on, and Ctrl-C, which the
@@ -239,8 +247,8 @@ def call(argv: list[str], env: dict[str, str] | None) -> int:
 
 def main(tasks: list[str]) -> int:
     if not tasks or any(task not in TASKS for task in tasks):
-        print("usage: python tasks.py TASK [TASK ...]", file=sys.stderr)
-        print("tasks:", ", ".join(TASKS), file=sys.stderr)
+        say("usage: python tasks.py TASK [TASK ...]")
+        say(f"tasks: {', '.join(TASKS)}")
         return 2
     for task in tasks:
         if returncode := run(task):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 import structlog
@@ -101,22 +102,55 @@ class GunicornLogger(GunicornBaseLogger):
         if not self.cfg.accesslog:
             return
         try:
-            write_line(access_line(resp, environ, request_time))
+            line = access_line(resp, environ, request_time)
+            if HELD and threading.get_ident() in HELD:  # see held_access
+                HELD[threading.get_ident()] = line
+            else:
+                write_line(line)
         except Exception:
             # No log line is worth a worker: report it and serve on.
             self.error_log.exception("access_log_failed")
 
 
+# The access lines held back, by thread (held_access). Empty but while gunicorn writes
+# an error answer of its own: the other requests pay one look.
+HELD: dict[int, dict | None] = {}
+
+
+@contextmanager
+def held_access():
+    """The access line logged meanwhile on this thread waits, to be written on leaving
+    with the fields put in the dict yielded: gunicorn logs its own error answer before
+    writing it (server.Worker.handle_error fills in what was sent)."""
+    thread = threading.get_ident()
+    HELD[thread] = None
+    sent = {}
+    try:
+        yield sent
+    finally:
+        line = HELD.pop(thread)
+        if line is not None:
+            try:
+                write_line({**line, **sent})
+            except Exception:
+                logging.getLogger("gunicorn.error").exception("access_log_failed")
+
+
 def access_line(resp, environ, request_time) -> dict:
     """The access log's fields, from what gunicorn has on both of its paths: the app's
     answer, and the error page it writes itself (Worker.handle_error), which has only
-    `status`, such as "400 Bad Request", and no headers."""
+    `status`, such as "400 Bad Request", no headers, and no PATH_INFO."""
+    method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+    if path is None or method == "CONNECT":
+        # The target as sent, less its query as PATH_INFO is: CONNECT's is host:port,
+        # which gunicorn reads as a URL of scheme "host" and path "443".
+        path = environ.get("RAW_URI", "").partition("?")[0] or None
     return {
         "event": "request",
         "level": "info",
         "logger": "gunicorn.access",
-        "method": environ.get("REQUEST_METHOD"),
-        "path": environ.get("PATH_INFO"),
+        "method": method,
+        "path": path,
         "status": int(str(resp.status).split(None, 1)[0]),
         "bytes": getattr(resp, "sent", None),
         "duration_ms": round(request_time.total_seconds() * 1000, 3),

@@ -15,7 +15,8 @@ Service, `kubectl port-forward`, an L4 load balancer), with no buffering proxy i
   gunicorn's graceful close blocks the whole worker for up to 2 s per client that does
   not close its end.
 - gunicorn's own error answers, for requests it cannot parse, are problem documents with
-  the API's headers and an X-Request-ID, like the app's, instead of HTML pages.
+  the API's headers and an X-Request-ID, like the app's, instead of HTML pages (a
+  HEAD's has no body), and their access lines say what was sent.
 - No `Server` header.
 """
 
@@ -39,6 +40,7 @@ from gunicorn import util
 from gunicorn.http import wsgi
 from gunicorn.workers import gthread
 
+from . import logs
 from .security import CACHE_CONTROL, api_headers
 
 HEAD_END = b"\r\n\r\n"
@@ -300,6 +302,19 @@ class ChunkedBody:
                 return True  # the chunk does not end where its size says
             self.chunk, self.left = data_end + 2, self.left - size
 
+    def handle_error(self, req, client, addr, exc) -> None:
+        # gunicorn tells its error writer nothing of the request, and logs the answer
+        # before writing it: the writer is told the method (a HEAD's answer has no
+        # body), and the access line waits to say what was sent.
+        request = req or getattr(exc, "req", None)  # as gunicorn's, for a bad header
+        ERROR_ANSWER.method = getattr(request, "method", None)
+        try:
+            with logs.held_access() as sent:
+                super().handle_error(req, client, addr, exc)
+                sent.update(bytes=ERROR_ANSWER.sent, request_id=ERROR_ANSWER.request_id)
+        finally:
+            ERROR_ANSWER.method = None
+
 
 class Response(wsgi.Response):
     """gunicorn's response without the Server header (nothing to tell a scanner),
@@ -364,6 +379,18 @@ class Response(wsgi.Response):
         return ("".join(lines) + "\r\n").encode("latin-1")
 
 
+class ErrorAnswer(threading.local):
+    """The error answer gunicorn writes on this thread: the request's method, when it
+    was read (Worker.handle_error), and what ProblemWriter sent."""
+
+    method: str | None = None
+    sent = 0  # bytes of body
+    request_id = ""
+
+
+ERROR_ANSWER = ErrorAnswer()
+
+
 class ProblemWriter:
     """util.write_error's signature, writing a problem document (RFC 9457)."""
 
@@ -378,12 +405,16 @@ class ProblemWriter:
         if detail:
             problem["detail"] = detail
         body = json.dumps(problem).encode()
+        request_id = secrets.token_hex(16)
         head = (
             f"HTTP/1.1 {status} {reason}\r\n"
             "Connection: close\r\n"
             "Content-Type: application/problem+json\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"{self.headers}"
-            f"X-Request-ID: {secrets.token_hex(16)}\r\n\r\n"
+            f"X-Request-ID: {request_id}\r\n\r\n"
         )
+        if ERROR_ANSWER.method == "HEAD":
+            body = b""  # the head a GET would get, without its body (RFC 9110 9.3.2)
+        ERROR_ANSWER.sent, ERROR_ANSWER.request_id = len(body), request_id
         util.write_nonblock(sock, head.encode("latin-1") + body)

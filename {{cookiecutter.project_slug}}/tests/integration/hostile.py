@@ -21,6 +21,11 @@ def request(
     return f"{method} {path} HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode() + body
 
 
+def as_head(raw: bytes) -> bytes:
+    """The raw request `raw` with HEAD for its method."""
+    return b"HEAD " + raw.split(b" ", 1)[1]
+
+
 def chunked(*chunks: bytes) -> bytes:
     return (
         b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
@@ -91,6 +96,17 @@ CORPUS = {
     ),
     "OPTIONS": (request("", method="OPTIONS"), 204),
 }
+# Refused by gunicorn once it has read the request line: it knows the method (a HEAD
+# gets the head of the answer only), and logs an access line.
+REFUSED_KNOWING_THE_METHOD = [
+    "repeated Host",
+    "repeated Content-Type",
+    "Content-Length and chunked",
+    "Content-Length -1",
+    "two Content-Length",
+    "Transfer-Encoding gzip alone",
+    "HTTP/1.0 with chunked",
+]
 # Refused with some of the body unread: the answer closes the connection, which cannot
 # carry a next request (nor be kept waiting for the rest).
 BODY_LEFT_UNREAD = {

@@ -7,7 +7,15 @@ import os
 
 import pytest
 
-from .hostile import BODY_LEFT_UNREAD, CORPUS, SlowClients, exchange, probe
+from .hostile import (
+    BODY_LEFT_UNREAD,
+    CORPUS,
+    REFUSED_KNOWING_THE_METHOD,
+    SlowClients,
+    as_head,
+    exchange,
+    probe,
+)
 
 pytestmark = pytest.mark.skipif(
     os.name == "nt", reason="gunicorn, the server under test, runs on Linux and macOS"
@@ -39,6 +47,19 @@ def test_each_malformed_request_gets_its_4xx(server, name):
         assert json.loads(body)["status"] == status, name
     else:
         assert "content-type" not in headers and body == b""
+
+
+@pytest.mark.parametrize("name", REFUSED_KNOWING_THE_METHOD)
+def test_a_head_gunicorn_refuses_gets_the_head_of_the_answer_only(server, name):
+    raw, expected = CORPUS[name]
+    # Read until the server closes: the Content-Length is the GET's (RFC 9110 9.3.2),
+    # so an answer without the body is only whole then.
+    answer = exchange(server.port, as_head(raw))
+    assert answer is not None, f"{name}: closed without an answer"
+    status, headers, body = answer
+    assert (status, body) == (expected, b""), name
+    assert headers["connection"] == "close", name
+    assert headers["content-type"] == PROBLEM, name
 
 
 def test_the_corpus_kills_no_worker_and_every_log_line_is_json(server):

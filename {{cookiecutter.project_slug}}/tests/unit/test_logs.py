@@ -6,14 +6,17 @@ import socket
 import sys
 import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from gunicorn import util
 from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.wsgi import create
 from gunicorn.workers.sync import SyncWorker
 
-from {{ cookiecutter.package_name }}.logs import GunicornLogger
+from {{ cookiecutter.package_name }} import server
+from {{ cookiecutter.package_name }}.logs import GunicornLogger, held_access
 
 ADDRESS = ("10.0.0.1", 51234)
 
@@ -91,6 +94,31 @@ def test_an_error_gunicorn_answers_itself_is_logged_not_raised(capsys, raw):
     ]
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_answer_the_worker_writes_itself_is_logged_with_what_it_sent(
+    capsys, monkeypatch, method
+):
+    """gunicorn logs its own error answer before writing it: server.Worker holds the
+    line until then."""
+    config = gunicorn_config()
+    monkeypatch.setattr(util, "write_error", server.ProblemWriter([]))
+    raw = f"{method} /x?q=1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".encode()
+    with pytest.raises(Exception) as caught:
+        parse(raw, config)
+    worker = server.Worker(0, os.getpid(), [], None, 30, config, GunicornLogger(config))
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(None, ours, ADDRESS, caught.value)
+        ours.shutdown(socket.SHUT_WR)
+        head, _, body = theirs.makefile("rb").read().partition(b"\r\n\r\n")
+    worker.tmp.close()
+    lines = json_lines(capsys.readouterr().out)
+    (line,) = [line for line in lines if line["event"] == "request"]
+    assert (line["method"], line["path"], line["bytes"]) == (method, "/x", len(body))
+    assert f"X-Request-ID: {line['request_id']}".encode() in head.split(b"\r\n")
+    assert (body == b"") == (method == "HEAD")
+
+
 def test_a_failing_access_log_is_reported_not_raised(capsys, monkeypatch):
     logger = GunicornLogger(gunicorn_config())
     logger.access(object(), None, {}, timedelta(0))  # a response it cannot read
@@ -104,6 +132,8 @@ def test_a_failing_access_log_is_reported_not_raised(capsys, monkeypatch):
 
     monkeypatch.setattr(sys, "stdout", BrokenStdout())
     logger.access(object(), None, {}, timedelta(0))  # nowhere to write: still no raise
+    with held_access():  # nor when a line held meanwhile is written
+        logger.access(SimpleNamespace(status="400", headers=[]), None, {}, timedelta(0))
 
 
 def test_gunicorn_access_log_can_be_off(capsys):

@@ -84,7 +84,7 @@ def test_install_refuses_a_python_of_the_system(tasks, monkeypatch, tmp_path, ca
     monkeypatch.setattr(sys, "prefix", sys.base_prefix)
     monkeypatch.delenv("CI", raising=False)
     assert tasks.check_python() == 1
-    assert "No .venv here" in capsys.readouterr().out
+    assert "No .venv here" in capsys.readouterr().err
 
 
 def git(*args, cwd):
