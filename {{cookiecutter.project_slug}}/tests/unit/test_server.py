@@ -7,6 +7,7 @@ import selectors
 import socket
 import sys
 import threading
+import time
 from collections import deque
 from concurrent import futures
 
@@ -183,6 +184,20 @@ def test_a_client_that_expects_100_continue_gets_it_once(worker, pair):
     client.sendall(body)
     assert worker.handle(conn) is True
     assert answer(client)[0] == b"HTTP/1.1 201 CREATED"  # with no second 100 before it
+
+
+def test_a_request_that_stops_arriving_is_closed_after_the_keep_alive(worker, pair):
+    conn, client = pair
+    client.sendall(GREETING + BODIES["length"][:-1])
+    deferred = futures.Future()
+    deferred.set_result(worker.handle(conn))
+    worker.nr_conns = 1
+    worker.finish_request(conn, deferred)  # to wait in the event loop
+    assert conn.timeout - time.monotonic() == pytest.approx(worker.cfg.keepalive, abs=1)
+    conn.timeout = 0  # the keep-alive is over
+    worker.murder_pending()
+    assert client.recv(100) == b""  # closed, with no answer
+    assert worker.held == 0
 
 
 def test_requests_still_arriving_hold_bounded_memory(worker, pair, monkeypatch):
