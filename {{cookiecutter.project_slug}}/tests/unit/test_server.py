@@ -18,7 +18,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
 from gunicorn.workers import gthread
 
-from {{ cookiecutter.package_name }} import server
+from {{ cookiecutter.package_name }} import request_body, server
 from {{ cookiecutter.package_name }}.security import HEADERS
 
 ADDRESS = ("10.0.0.1", 51234)
@@ -256,7 +256,7 @@ def test_a_chunked_body_over_the_limit_gets_413_once_the_app_can_tell(
     conn, client = pair
     client.sendall(GREETING + b"Transfer-Encoding: chunked\r\n\r\n6\r\n{}{}{}\r\n")
     assert worker.handle(conn) is gthread._DEFER  # 6 of 10 bytes
-    client.sendall(b"fff\r\n" + b" " * (4 + server.ChunkedBody.PAST))
+    client.sendall(b"fff\r\n" + b" " * (4 + request_body.ChunkedBody.PAST))
     assert worker.handle(conn) is gthread._DEFER  # what the app needs, but for a byte
     client.sendall(b" ")
     assert worker.handle(conn) is False  # the app answers, and closes
