@@ -22,10 +22,10 @@ Bakes the default answers and installs the project from its own pins. Prints:
    times from 16 threads: worker exits (from the master's log) and answers >= 500.
 3. 16 slow clients dribbling requests (heads, bodies, chunked bodies) for --slow-seconds while a
    fresh client probes /healthz every 0.1 s: the share of probes answered 200 within 1 s.
-4. With --setups, the same bare app on each candidate server set-up (gunicorn sync, gunicorn's stock
-   gthread, the project's worker, granian, waitress; the last two installed into the benchmark's venv
-   only), no access log on any: req/s, p99, CPU per request, memory of the whole process tree, and
-   the slow-client share.
+4. With --setups, the same bare app, with a route that reads a body, on each candidate server set-up
+   (gunicorn sync, gunicorn's stock gthread, the project's worker, granian, waitress; the last two
+   installed into the benchmark's venv only), no access log on any: req/s, p99, CPU per request,
+   memory of the whole process tree, and the slow-client share.
 
 Output of the servers goes to files in the work folder.
 """
@@ -57,6 +57,18 @@ app = Flask(__name__)
 @app.get("/healthz")
 def healthz():
     return {"status": "ok"}
+"""
+# For --setups: the bare app, and a route that reads a body, as the service's does, for the
+# slow clients to send theirs to.
+BODIES_APP = """\
+from flask import request
+
+from bare import app
+
+
+@app.post({path!r})
+def read_body():
+    return {{"bytes": len(request.get_data())}}
 """
 # The bare app's gunicorn settings: the service's own file, less the hooks that want its app.
 BARE_CONFIG = """\
@@ -95,20 +107,22 @@ def variants(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]
 
 
 def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
-    """The bare app on each candidate server set-up, eight requests at a time each."""
+    """The bare app, with a route that reads a body, on each candidate server set-up, eight
+    requests at a time each."""
     bare = project.parent / "bare"
+    folder, command, env = variants(project)["bare, no access log"]
     return {
         "gunicorn sync, 8 workers": (
             bare,
-            ["gunicorn", "-k", "sync", "-w", "8", "--no-control-socket", "bare:app"],
+            ["gunicorn", "-k", "sync", "-w", "8", "--no-control-socket", "bodies:app"],
             {},
         ),
         "gunicorn gthread 2x4": (
             bare,
-            ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bare:app"],
+            ["gunicorn", "-k", "gthread", "-w", WORKERS, "--threads", THREADS, "--no-control-socket", "bodies:app"],
             {},
         ),
-        "project's worker 2x4": variants(project)["bare, no access log"],
+        "project's worker 2x4": (folder, [*command[:-1], "bodies:app"], env),
         "granian 2x4": (
             bare,
             [
@@ -120,11 +134,11 @@ def setups(project: Path) -> dict[str, tuple[Path, list[str], dict[str, str]]]:
                 "--blocking-threads",
                 THREADS,
                 "--no-ws",
-                "bare:app",
+                "bodies:app",
             ],
             {},
         ),
-        "waitress 1x8": (bare, ["waitress", "--threads", "8", "bare:app"], {}),
+        "waitress 1x8": (bare, ["waitress", "--threads", "8", "bodies:app"], {}),
     }
 
 
@@ -171,6 +185,8 @@ def bake(workdir: Path, template: Path | None = None) -> Baked:
     (workdir / "bare").mkdir(exist_ok=True)
     (workdir / "bare" / "bare.py").write_text(BARE_APP, "utf-8")
     project = workdir / RENDERED_DEFAULTS["project_slug"]
+    bodies = BODIES_APP.format(path=hostile_module(project).API)
+    (workdir / "bare" / "bodies.py").write_text(bodies, "utf-8")
     config = BARE_CONFIG.format(config=str(project / "gunicorn.conf.py"))
     (workdir / "bare" / "gunicorn.conf.py").write_text(config, "utf-8")
     return Baked(project, dict(RENDERED_DEFAULTS))
