@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,6 +149,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_healthz(process: subprocess.Popen, port: int, what: str, output: Path, timeout: float = 60) -> None:
+    """Until GET /healthz on `port` answers 200; fails, with the end of `output`, if `process` (which
+    runs `what`) exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, f"{what} exited {process.returncode}:\n{output.read_text()[-6000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{what} did not answer in {timeout} s:\n{output.read_text()[-6000:]}"
+        time.sleep(0.1)
 
 
 # --- a baked project

@@ -9,11 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-import urllib.request
 
 import pytest
-from helpers import free_port
+from helpers import free_port, wait_for_healthz
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service")]
 
@@ -31,17 +29,7 @@ def run_until_answered(project, task: str, tmp_path, **environ: str) -> tuple[st
             command, cwd=project.path, env=env, stdout=stdout, stderr=stderr, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"tasks.py {task} exited:\n{err.read_text()[-3000:]}"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"tasks.py {task} did not answer:\n{err.read_text()[-3000:]}"
-            time.sleep(0.1)
+        wait_for_healthz(process, port, f"tasks.py {task}", err)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
