@@ -40,7 +40,14 @@ from gunicorn.http import wsgi
 from gunicorn.workers import gthread
 
 from . import logs
-from .request_body import EXPECT_CONTINUE, FRAMING, HEAD_END, awaited_body
+from .request_body import (
+    EXPECT_CONTINUE,
+    FRAMING,
+    HEAD_END,
+    Refused,
+    awaited_body,
+    bare_lf,
+)
 from .security import CACHE_CONTROL, api_headers
 
 # Seconds a client has to send a request's head: from connecting, or from its first
@@ -85,18 +92,19 @@ class Worker(gthread.ThreadWorker):
     def handle(self, conn):
         if not hasattr(conn, "received"):  # a new connection
             self.next_request(conn)
-            conn.close, conn.continued = partial(self.close, conn), False
+            conn.close, conn.expect_answered = partial(self.close, conn), False
         # Read by the thread of the request before: the next request, or its start.
         ahead = conn.initialized and conn.parser.unreader.buf.getvalue()
         if ahead:
             conn.parser.unreader.take_buffered()
-        outcome = (ahead and self.complete(conn, ahead)) or self.receive(conn)
+        outcome = self.receive(conn, ahead or b"")
         if outcome is not True:
             return outcome
         self.release(conn)
         conn.init()  # the parser, and the socket blocking for the thread from now on
         conn.parser.unreader.unread(bytes(conn.received))
         conn.data_ready = True
+        ERROR_ANSWER.head = conn.received.startswith(b"HEAD ")  # for ProblemWriter
         self.next_request(conn)
         return super().handle(conn)
 
@@ -107,9 +115,18 @@ class Worker(gthread.ThreadWorker):
     def handle_request(self, req, conn):
         # gthread's handle made the socket blocking, with no limit on a silent client.
         conn.sock.settimeout(IO_TIMEOUT)
-        if conn.continued:  # 100 Continue was sent (complete): gunicorn must not again
-            req._expected_100_continue = conn.continued = False
+        if conn.expect_answered:  # by complete(): gunicorn must not send 100 Continue
+            req._expected_100_continue = conn.expect_answered = False
         return super().handle_request(req, conn)
+
+    def _keepalive_after(self, conn, keepalive):
+        # The app answered without reading the body, which gunicorn then reads to its
+        # end, and finds broken: the connection is closed, not answered twice (400).
+        try:
+            return super()._keepalive_after(conn, keepalive)
+        except Exception as error:  # the client's fault, and answered already
+            self.log.debug("Closing after a broken body: %s", error)
+            return False
 
     def finish_request(self, conn, fs) -> None:
         returned = not fs.cancelled() and not fs.exception()
@@ -120,43 +137,49 @@ class Worker(gthread.ThreadWorker):
             return
         super().finish_request(conn, fs)
 
-    def receive(self, conn):
+    def receive(self, conn, data: bytes = b""):
         """True once the request's head, and its body if one is awaited, are all in
-        conn.received; else gthread's _DEFER, to wait in the event loop for more, or
-        False to close the connection."""
+        conn.received, with `data` read already; else gthread's _DEFER, to wait in the
+        event loop for more, or False to close the connection."""
         if conn.deadline is None:
             conn.deadline = time.monotonic() + HEAD_TIMEOUT
         if conn.sock.gettimeout() != 0.0:  # a syscall saved: kept-alive ones are so
             conn.sock.setblocking(False)
         while True:
+            if data:
+                try:
+                    if self.complete(conn, data):
+                        return True
+                except Refused as refusal:
+                    return self.refuse(conn, refusal.status, refusal.detail)
+                if not self.hold(conn):
+                    detail = "Too much of other requests is still arriving: try again."
+                    return self.refuse(conn, 503, detail)
             try:
                 data = conn.sock.recv(65536)
             except BlockingIOError:
                 left = conn.deadline - time.monotonic()
                 if left <= 0 and conn.received:
                     part = "head" if conn.body is None else "body"
-                    self.log.warning("Request %s too slow from %s", part, conn.client)
-                    util.write_error(conn.sock, 408, "Request Timeout", "")
-                    return False
-                if not self.hold(conn):
-                    self.log.warning("No memory for a request from %s", conn.client)
-                    util.write_error(conn.sock, 503, "Service Unavailable", "")
-                    return False
+                    limit = HEAD_TIMEOUT if conn.body is None else BODY_TIMEOUT
+                    detail = f"The request {part} took over {limit:g} seconds."
+                    return self.refuse(conn, 408, detail)
                 if self.alive:
                     return gthread._DEFER
                 # A stopping worker's event loop takes no more requests: wait here, as
                 # gunicorn does, so that a request accepted just before is answered.
                 if left <= 0 or not select.select([conn.sock], [], [], left)[0]:
                     return False
+                data = b""
                 continue
             except OSError:
                 return False
             if not data:  # the client closed
                 return False
-            if self.complete(conn, data):
-                return True
 
     def complete(self, conn, data: bytes) -> bool:
+        """Whether the request is all in with `data`, or shows what gunicorn refuses.
+        Raises Refused for what the server refuses itself."""
         received = conn.received
         if conn.body is not None:  # the head is in: the body arriving
             received += data
@@ -164,22 +187,31 @@ class Worker(gthread.ThreadWorker):
         searched = max(len(received) - len(HEAD_END), 0)
         received += data
         end = received.find(HEAD_END, searched)
-        if end == -1:
-            return len(received) > self.largest_head()  # gunicorn answers 414 or 431
+        if end == -1:  # gunicorn refuses a head too long (414, 431), or a bare LF (400)
+            return len(received) > self.largest_head() or bare_lf(received, searched)
         end += len(HEAD_END)
         if not FRAMING.search(received, 0, end):  # no body: most requests
             return True
         head = bytes(received[:end]).lower()
         conn.body = awaited_body(head, self.longest_body, self.longest_line)
+        request_line = head[: head.index(b"\r\n")]
+        # 100 Continue only for a body awaited here: none for one refused unread.
+        conn.expect_answered = bool(
+            request_line.endswith(b"http/1.1") and EXPECT_CONTINUE.search(head)
+        )
         if conn.body is None or conn.body(received):
             return True
         conn.deadline = time.monotonic() + BODY_TIMEOUT
-        request_line = head[: head.index(b"\r\n")]
-        if request_line.endswith(b"http/1.1") and EXPECT_CONTINUE.search(head):
-            # The client waits for this before it sends the body.
+        if conn.expect_answered:  # the client waits for this before it sends the body
             with suppress(OSError):
                 conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-            conn.continued = True
+        return False
+
+    def refuse(self, conn, status: int, detail: str) -> bool:
+        """A problem document for a request answered unread; False, to close."""
+        self.log.warning("%s for a request from %s: %s", status, conn.client, detail)
+        ERROR_ANSWER.head = conn.received.startswith(b"HEAD ")
+        util.write_error(conn.sock, status, HTTPStatus(status).phrase, detail)
         return False
 
     def hold(self, conn) -> bool:
@@ -244,17 +276,11 @@ class Worker(gthread.ThreadWorker):
         return cfg.limit_request_line + cfg.limit_request_fields * (line + 2) + 4
 
     def handle_error(self, req, client, addr, exc) -> None:
-        # gunicorn tells its error writer nothing of the request, and logs the answer
-        # before writing it: the writer is told the method (a HEAD's answer has no
-        # body), and the access line waits to say what was sent.
-        request = req or getattr(exc, "req", None)  # as gunicorn's, for a bad header
-        ERROR_ANSWER.method = getattr(request, "method", None)
-        try:
-            with logs.held_access() as sent:
-                super().handle_error(req, client, addr, exc)
-                sent.update(bytes=ERROR_ANSWER.sent, request_id=ERROR_ANSWER.request_id)
-        finally:
-            ERROR_ANSWER.method = None
+        # gunicorn logs its answer before it writes it: the access line waits to say
+        # what was sent.
+        with logs.held_access() as sent:
+            super().handle_error(req, client, addr, exc)
+            sent.update(bytes=ERROR_ANSWER.sent, request_id=ERROR_ANSWER.request_id)
 
 
 class Response(wsgi.Response):
@@ -321,10 +347,10 @@ class Response(wsgi.Response):
 
 
 class ErrorAnswer(threading.local):
-    """The error answer gunicorn writes on this thread: the request's method, when it
-    was read (Worker.handle_error), and what ProblemWriter sent."""
+    """The error answer written on this thread: whether it answers a HEAD (set as the
+    worker hands a request on, Worker.handle), and what ProblemWriter sent."""
 
-    method: str | None = None
+    head = False
     sent = 0  # bytes of body
     request_id = ""
 
@@ -355,7 +381,7 @@ class ProblemWriter:
             f"{self.headers}"
             f"X-Request-ID: {request_id}\r\n\r\n"
         )
-        if ERROR_ANSWER.method == "HEAD":
+        if ERROR_ANSWER.head:
             body = b""  # the head a GET would get, without its body (RFC 9110 9.3.2)
         ERROR_ANSWER.sent, ERROR_ANSWER.request_id = len(body), request_id
         util.write_nonblock(sock, head.encode("latin-1") + body)

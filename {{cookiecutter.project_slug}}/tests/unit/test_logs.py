@@ -106,6 +106,8 @@ def test_an_answer_the_worker_writes_itself_is_logged_with_what_it_sent(
     with pytest.raises(Exception) as caught:
         parse(raw, config)
     worker = server.Worker(0, os.getpid(), [], None, 30, config, GunicornLogger(config))
+    # As Worker.handle notes it, handing the request to gunicorn.
+    monkeypatch.setattr(server.ERROR_ANSWER, "head", method == "HEAD")
     ours, theirs = socket.socketpair()
     with ours, theirs:
         worker.handle_error(None, ours, ADDRESS, caught.value)
