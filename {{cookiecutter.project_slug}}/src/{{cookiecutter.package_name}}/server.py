@@ -7,16 +7,18 @@ Service, `kubectl port-forward`, an L4 load balancer), with no buffering proxy i
   loop, not waited on by a thread: a client that sends it slowly holds no thread and
   slows no one else. A head must be in within HEAD_TIMEOUT and a body within
   BODY_TIMEOUT, or the client gets 408; the requests still arriving hold at most
-  HELD_BYTES of memory. A thread takes the request once it is all there, and waits at
-  most IO_TIMEOUT on a client that reads none of the answer (the connection is closed).
-  Bodies that gunicorn or the app refuse unread (a framing in doubt, a length over
-  MAX_CONTENT_LENGTH) go to a thread at once.
+  HELD_BYTES of memory (503). A thread takes the request once it is all there, and
+  waits at most IO_TIMEOUT on a client that reads none of the answer (the connection is
+  closed). What gunicorn or the app refuse unread (a framing in doubt, a length over
+  MAX_CONTENT_LENGTH) goes to a thread at once; a chunk over MAX_CONTENT_LENGTH, or a
+  transfer coding but chunked, is refused here (413, 501). See request_body.py.
 - A connection closed after an error is drained by the event loop, not waited on by it:
   gunicorn's graceful close blocks the whole worker for up to 2 s per client that does
   not close its end.
-- gunicorn's own error answers, for requests it cannot parse, are problem documents with
-  the API's headers and an X-Request-ID, like the app's, instead of HTML pages (a
-  HEAD's has no body), and their access lines say what was sent.
+- The server's own error answers (gunicorn's, for requests it cannot parse, and the
+  above) are problem documents with the API's headers and an X-Request-ID, like the
+  app's, instead of HTML pages; a HEAD's has no body. gunicorn's access lines for them
+  say what was sent.
 - No `Server` header.
 """
 
