@@ -22,8 +22,8 @@ class Refused(Exception):
 
 def awaited_body(head: bytes, longest: int, longest_line: int):
     """What tells when the body of a request with this head (in lower case) is all in,
-    or None if there is none to wait for: no body, or one that gunicorn or the app
-    refuses unread (framing in doubt, a Content-Length over `longest`)."""
+    or None for one not to wait for, that gunicorn or the app refuses unread (framing in
+    doubt, a Content-Length over `longest`)."""
     lengths = head.count(b"\ncontent-length:")
     codings = head.count(b"\ntransfer-encoding:")
     if codings == 1 and not lengths:
@@ -35,7 +35,7 @@ def awaited_body(head: bytes, longest: int, longest_line: int):
     if lengths != 1 or codings:
         return None
     length = field(head, b"content-length")
-    if not length.isdigit() or not 0 < int(length) <= longest:
+    if not length.isdigit() or int(length) > longest:
         return None
     end = len(head) + int(length)
     return lambda received: len(received) >= end
@@ -68,8 +68,8 @@ class ChunkedBody:
             line_end = received.find(b"\n", self.chunk)
             if line_end == -1:
                 return len(received) - self.chunk > self.longest_line
-            if received[line_end - 1] != ord("\r"):
-                return True  # a bare LF
+            if received[line_end - 1] != ord("\r"):  # gunicorn waits for a CRLF
+                raise Refused(400, "A line of the chunked body ends in a bare LF.")
             line_end -= 1
             digits = received[self.chunk : line_end].split(b";", 1)[0].rstrip(b" \t")
             if not digits or digits.strip(self.HEX):

@@ -94,7 +94,8 @@ class Worker(gthread.ThreadWorker):
     def handle(self, conn):
         if not hasattr(conn, "received"):  # a new connection
             self.next_request(conn)
-            conn.close, conn.expect_answered = partial(self.close, conn), False
+            conn.close = partial(self.close, conn)
+            conn.expect_answered = conn.unread = False
         # Read by the thread of the request before: the next request, or its start.
         ahead = conn.initialized and conn.parser.unreader.buf.getvalue()
         if ahead:
@@ -122,8 +123,12 @@ class Worker(gthread.ThreadWorker):
         return super().handle_request(req, conn)
 
     def _keepalive_after(self, conn, keepalive):
-        # The app answered without reading the body, which gunicorn then reads to its
-        # end, and finds broken: the connection is closed, not answered twice (400).
+        # gunicorn would read to its end a body the app did not read: one left unread
+        # here (a thread would wait on a slow client), or found broken then (answered
+        # twice, 400) closes the connection instead.
+        if conn.unread:
+            conn.unread = False
+            return False
         try:
             return super()._keepalive_after(conn, keepalive)
         except Exception as error:  # the client's fault, and answered already
@@ -196,6 +201,8 @@ class Worker(gthread.ThreadWorker):
             return True
         head = bytes(received[:end]).lower()
         conn.body = awaited_body(head, self.longest_body, self.longest_line)
+        # A body announced but not waited for is left unread: close after the answer.
+        conn.unread = conn.body is None
         request_line = head[: head.index(b"\r\n")]
         # 100 Continue only for a body awaited here: none for one refused unread.
         conn.expect_answered = bool(
@@ -240,6 +247,10 @@ class Worker(gthread.ThreadWorker):
         (so that the kernel sends no RST over the answer) until it closes or LINGER."""
         if getattr(conn, "held", 0):
             self.release(conn)
+        # Freed now, not at the garbage collector's next full pass: conn.close refers
+        # to conn, and a request cut short may have left a megabyte in conn.received.
+        conn.__dict__.pop("close", None)
+        conn.received = conn.body = None
         sock = conn.sock
         if graceful:
             try:
@@ -315,8 +326,10 @@ class Response(wsgi.Response):
         self.headers += valid
 
     def default_headers(self) -> list[str]:
-        lines = [line for line in super().default_headers() if line[:7] != "Server:"]
-        return lines + self.sent_lines
+        _, *rest = super().default_headers()
+        lines = [line for line in rest if line[:7] != "Server:"]
+        # The server's own version (RFC 9112, 2.3), not the request's (1.0, or 1.2).
+        return [f"HTTP/1.1 {self.status}\r\n", *lines, *self.sent_lines]
 
     def write(self, arg) -> None:
         # The head goes out with the body's first bytes, in one send: a system call

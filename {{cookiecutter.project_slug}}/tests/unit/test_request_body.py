@@ -1,16 +1,21 @@
 """How the gunicorn worker of server.py reads request bodies (request_body.py), driven
 by hand over a socket pair: in its event loop, until they are all in, or refused."""
 
+import gc
 import json
+import socket
+import threading
 import time
+import weakref
 from concurrent import futures
 
 import pytest
+from gunicorn.config import Config
 from gunicorn.workers import gthread
 
 from {{ cookiecutter.package_name }} import server
 
-from .raw_http import BODIES, GREETING, HEALTHZ, answer, answer_head
+from .raw_http import ADDRESS, BODIES, GREETING, HEALTHZ, answer, answer_head
 
 CHUNKED = b"Transfer-Encoding: chunked\r\n\r\n"
 
@@ -103,22 +108,6 @@ def test_a_body_refused_unread_is_not_waited_for(worker, pair, body, status):
     assert answer(client)[0] == status
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"5\r\n{}{}{XX",  # the chunk goes on past its size
-        b"5\r\n{}{}{\r\nnot hex\r\n",
-        b"1" * 9000,  # a size line longer than gunicorn takes
-    ],
-)
-def test_chunked_framing_refused_shows_at_once(worker, pair, body):
-    conn, client = pair
-    client.sendall(GREETING + b"Transfer-Encoding: chunked\r\n\r\n" + body)
-    assert worker.handle(conn) is False  # not waited on: answered, and closed
-    status, _, problem = answer(client)
-    assert status.startswith(b"HTTP/1.1 400"), problem
-
-
 # Cut in its head, in its body, before its last byte.
 @pytest.mark.parametrize("cut", [10, len(GREETING), -1])
 def test_a_request_sent_with_the_one_before_waits_in_the_event_loop(worker, pair, cut):
@@ -162,20 +151,72 @@ def test_a_transfer_coding_other_than_chunked_gets_501(worker, pair):
     assert answer(client)[0] == b"HTTP/1.1 501 Not Implemented"
 
 
+# Broken, with nothing sent after it: what shows it broken must be answered now.
 @pytest.mark.parametrize(
     "request_",
     [
         b"GET /healthz HTTP/1.1\nHost: a\n\n",
-        GREETING + CHUNKED + b"2\n{}\r\n0\r\n\r\n",
-        GREETING + CHUNKED + b"2\r\n{}\r\n0\r\n\n",
+        b"GET /healthz HTTP/1.1\r\nHost: a\n",
+        *(
+            GREETING + CHUNKED + body
+            for body in [
+                b"5\r\n{}{}{XX",  # the chunk goes on past its size
+                b"5\r\n{}{}{\r\nnot hex\r\n",
+                b"zz\r\n",
+                b"1" * 9000,  # a size line longer than gunicorn takes
+                b"1\n",  # bare LFs: after a size,
+                b"0\n",
+                b"\n",
+                b"1\r\na\r\n0\n",
+                b"2\r\n{}\r\n0\r\n\n",  # ending the trailers,
+                b"1\r\na\r\n0\r\nX-T: t\n",  # in one
+            ]
+        ),
     ],
-    ids=["head", "chunk size line", "trailers"],
 )
-def test_a_bare_lf_is_refused_at_once(worker, pair, request_):
+def test_a_request_shown_broken_is_answered_at_once(
+    worker, pair, monkeypatch, request_
+):
+    monkeypatch.setattr(server, "IO_TIMEOUT", None)  # a thread would wait for good
     conn, client = pair
     client.sendall(request_)
-    assert worker.handle(conn) is False  # not waited on: gunicorn answers 400
-    assert answer(client)[0].startswith(b"HTTP/1.1 400")
+    assert handled_at_once(worker, conn) is False  # answered, and closed
+    status, _, problem = answer(client)
+    assert status.startswith(b"HTTP/1.1 400"), problem
+
+
+def test_a_body_left_unread_closes_the_connection_after_the_answer(worker, pair):
+    conn, client = pair
+    client.sendall(HEALTHZ[:-2] + b"Content-Length: 2000000\r\n\r\n{")  # over the limit
+    assert handled_at_once(worker, conn) is False  # not kept: its body is not read
+    assert answer(client)[0] == b"HTTP/1.1 200 OK"  # a GET's answer, which needs none
+
+
+def test_a_connection_cut_short_is_freed_at_once(worker):
+    ours, client = socket.socketpair()  # not the fixture's: pytest keeps those
+    conn = gthread.TConn(Config(), ours, ADDRESS, ("127.0.0.1", 8000))
+    client.sendall(GREETING + b"Content-Length: 100000\r\n\r\n" + b" " * 50_000)
+    gc.disable()  # freed by reference counting alone, as the worker runs
+    try:
+        assert worker.handle(conn) is gthread._DEFER
+        conn.close()  # the client too slow: murder_pending
+        freed = weakref.ref(conn)
+        del conn
+        assert freed() is None, "a cycle holds it, and 50 kB, until a full collection"
+    finally:
+        gc.enable()
+        client.close()
+
+
+def handled_at_once(worker, conn):
+    """worker.handle(conn), asserting it does not wait on the client."""
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(worker.handle(conn)))
+    thread.daemon = True
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "a thread waits on the client"
+    return outcome[0]
 
 
 def test_no_100_continue_for_a_body_refused_unread(worker, pair):

@@ -48,6 +48,14 @@ def test_an_answer_of_one_small_piece_goes_out_in_one_send(worker):
         assert json.loads(body) == {"status": "ok"}
 
 
+@pytest.mark.parametrize("version", [b"1.0", b"1.2"])
+def test_the_status_line_says_the_server_s_version(worker, pair, version):
+    conn, client = pair
+    client.sendall(HEALTHZ.replace(b"HTTP/1.1", b"HTTP/" + version))
+    worker.handle(conn)
+    assert answer(client)[0] == b"HTTP/1.1 200 OK"
+
+
 def test_the_api_headers_are_sent_once_and_the_views_own_still_checked(
     app, worker, pair
 ):
