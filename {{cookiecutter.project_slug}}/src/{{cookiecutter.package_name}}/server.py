@@ -160,7 +160,7 @@ class Worker(gthread.ThreadWorker):
                 except Refused as refusal:
                     return self.refuse(conn, refusal.status, refusal.detail)
                 if not self.hold(conn):
-                    detail = "Too much of other requests is still arriving: try again."
+                    detail = "The server holds too much of other requests: try again."
                     return self.refuse(conn, 503, detail)
             try:
                 data = conn.sock.recv(65536)
